@@ -1,0 +1,87 @@
+/**
+ * Named errors with stable codes. Tests and applications branch on `err.code`, never on
+ * message text. Every error the library raises or emits is a `P2PError`.
+ */
+
+/** Codes raised while encoding or decoding frames and ids (src/wire). */
+export const WIRE_ERROR_CODES = [
+  'FRAME_TRUNCATED',
+  'FRAME_LENGTH_MISMATCH',
+  'FRAME_TOO_LARGE',
+  'FRAME_CHECKSUM',
+  'FRAME_MSGPACK',
+  'FRAME_SHAPE',
+  'FRAME_TOO_MANY_ITEMS',
+  'FRAME_TOO_DEEP',
+  'FRAME_UNSUPPORTED_TYPE',
+  'INVALID_PAYLOAD',
+  'INVALID_BASE58',
+  'UNKNOWN_COMPRESSION',
+] as const
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number]
+
+/** Codes raised by node identities (key pairs, signatures). */
+export const IDENTITY_ERROR_CODES = ['INVALID_KEY', 'KEY_NOT_EXTRACTABLE', 'CRYPTO_UNAVAILABLE'] as const
+export type IdentityErrorCode = (typeof IDENTITY_ERROR_CODES)[number]
+
+/** Codes raised by links, transports and the signaling client. */
+export const TRANSPORT_ERROR_CODES = [
+  'LINK_CLOSED',
+  'LINK_FAILED',
+  'MESSAGE_TOO_LARGE',
+  'DIAL_TIMEOUT',
+  'DIAL_FAILED',
+  'TRANSPORT_CLOSED',
+  'PEER_UNREACHABLE',
+  'SIGNALING_UNREACHABLE',
+  'SIGNALING_CLOSED',
+  'SIGNALING_REFUSED',
+  'SIGNALING_TIMEOUT',
+  'ID_TAKEN',
+  'AUTH_FAILED',
+  'RATE_LIMITED',
+  'INVALID_MESSAGE',
+  'WEBRTC_UNAVAILABLE',
+] as const
+export type TransportErrorCode = (typeof TRANSPORT_ERROR_CODES)[number]
+
+export type ErrorCode = WireErrorCode | IdentityErrorCode | TransportErrorCode
+
+export class P2PError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** Bytes or values that do not form a valid p2p.today frame, payload, id or compression method. */
+export class WireError extends P2PError {
+  declare readonly code: WireErrorCode
+  constructor(code: WireErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+/** A key pair or signature problem. */
+export class IdentityError extends P2PError {
+  declare readonly code: IdentityErrorCode
+  constructor(code: IdentityErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+/** A link, transport or signaling failure. */
+export class TransportError extends P2PError {
+  declare readonly code: TransportErrorCode
+  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+/** True when `err` is a P2PError carrying `code`. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof P2PError && err.code === code
+}

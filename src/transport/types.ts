@@ -1,0 +1,64 @@
+import type { P2PError } from '../errors.js'
+
+/**
+ * The transport seam. Mesh, sync and chord never see WebRTC: they get Links. A Link carries
+ * whole messages (bytes in = bytes out, boundaries preserved), reliably and in order.
+ */
+export type LinkState = 'connecting' | 'open' | 'closed'
+
+export type LinkEvents = {
+  open: []
+  message: [data: Uint8Array]
+  /** Fired once. `reason` is undefined for a clean local close. */
+  close: [reason: P2PError | undefined]
+  error: [err: P2PError]
+}
+
+export interface Link {
+  /** Local identifier of this link (unique within the process). */
+  readonly id: string
+  /** The peer's id as the transport knows it (signaling id / node id), if it knows one. */
+  readonly remoteId: string | undefined
+  readonly state: LinkState
+  /** Bytes accepted by send() and not yet handed to the network. */
+  readonly bufferedAmount: number
+  /**
+   * Queues one message. Resolves once the message is accepted within the link's buffer bound
+   * (await it for backpressure); rejects with LINK_CLOSED if the link is or becomes closed
+   * before that, or MESSAGE_TOO_LARGE over the link's message cap.
+   */
+  send(data: Uint8Array): Promise<void>
+  on<K extends keyof LinkEvents>(event: K, fn: (...args: LinkEvents[K]) => void): () => void
+  /** Idempotent; resolves when torn down. The peer sees 'close'. */
+  close(): Promise<void>
+}
+
+export type TransportEvents = {
+  /** A link that a remote peer opened to us (already open). */
+  link: [link: Link]
+  error: [err: P2PError]
+}
+
+/** Something that makes links: dial out, accept in. */
+export interface Transport {
+  readonly localId: string
+  dial(remoteId: string, options?: { signal?: AbortSignal }): Promise<Link>
+  on<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): () => void
+  close(): Promise<void>
+}
+
+export type SignalerEvents = {
+  /** A signal blob (simple-peer's offer/answer/candidate object) from another node. */
+  signal: [from: string, data: unknown]
+}
+
+/**
+ * Carries WebRTC signal blobs between two nodes before they have a link: the signaling server
+ * at bootstrap, the mesh itself later (peer-assisted signaling).
+ */
+export interface Signaler {
+  readonly localId: string
+  /** Best effort; a blob that cannot be delivered is dropped (the dial then times out). */
+  sendSignal(to: string, data: unknown): void
+  on<K extends keyof SignalerEvents>(event: K, fn: (...args: SignalerEvents[K]) => void): () => void
+}

@@ -1,0 +1,101 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { frameMessage } from '../testing/arbitraries.js'
+import {
+  COMPRESSION,
+  DEFAULT_MIN_COMPRESS_BYTES,
+  FrameCodec,
+  SUPPORTED_COMPRESSIONS,
+  compress,
+  decodeFrame,
+  decompress,
+  negotiateCompression,
+  sanitizeCompressionList,
+} from './index.js'
+
+const SENDER = '6VnYj9LjoVLTvU3uPhy4nxm6yv2wEvhaRtGHeV9wwFngWGGqKAzuZ8jK6gFuvq737V'
+const text = (n: number): string => 'the quick brown fox jumps over the lazy dog '.repeat(Math.ceil(n / 44)).slice(0, n)
+
+describe('negotiation', () => {
+  it('the sender uses the first method of its own list that the peer also listed', () => {
+    expect(negotiateCompression([COMPRESSION.zlib, COMPRESSION.gzip], [COMPRESSION.gzip, COMPRESSION.zlib])).toBe(COMPRESSION.zlib)
+    expect(negotiateCompression([COMPRESSION.gzip, COMPRESSION.zlib], [COMPRESSION.zlib, COMPRESSION.gzip])).toBe(COMPRESSION.gzip)
+    expect(negotiateCompression([COMPRESSION.zlib], [COMPRESSION.bz2, COMPRESSION.lzma])).toBeUndefined()
+    expect(negotiateCompression([COMPRESSION.bz2, COMPRESSION.gzip], [COMPRESSION.bz2, COMPRESSION.gzip])).toBe(COMPRESSION.gzip)
+    expect(negotiateCompression([], [COMPRESSION.zlib])).toBeUndefined()
+  })
+
+  it('a peer list is untrusted: unknown, repeated or non-numeric entries are dropped', () => {
+    expect(sanitizeCompressionList([0x13, 0x13, 'x', 0x10, 0x11, null])).toEqual([0x13, 0x11])
+    expect(sanitizeCompressionList('zlib')).toEqual([])
+    expect(sanitizeCompressionList(new Array(1000).fill(0x11))).toEqual([0x11])
+  })
+
+  it('decompress returns undefined for bytes of another method and throws for unknown methods', () => {
+    const data = new TextEncoder().encode(text(1000))
+    expect(decompress(COMPRESSION.gzip, compress(COMPRESSION.zlib, data), 1 << 20)).toBeUndefined()
+    expect(decompress(COMPRESSION.zlib, compress(COMPRESSION.gzip, data), 1 << 20)).toBeUndefined()
+    expect(decompress(COMPRESSION.zlib, compress(COMPRESSION.zlib, data), 1 << 20)).toEqual(data)
+    expect(() => decompress(COMPRESSION.lzma, data, 10)).toThrow(expect.objectContaining({ code: 'UNKNOWN_COMPRESSION' }))
+  })
+})
+
+describe('FrameCodec: opportunistic compression per link', () => {
+  const pair = (a: number[], b: number[]): [FrameCodec, FrameCodec] => {
+    const x = new FrameCodec({ compressions: a })
+    const y = new FrameCodec({ compressions: b })
+    x.setRemoteCompressions(y.local)
+    y.setRemoteCompressions(x.local)
+    return [x, y]
+  }
+
+  it('sends raw before the handshake', () => {
+    const codec = new FrameCodec()
+    const frame = codec.encode({ type: 0, sender: SENDER, time: 1, payload: [0, text(5000)] })
+    expect(codec.sendMethod).toBeUndefined()
+    expect(decodeFrame(frame).payload[1]).toBe(text(5000))
+  })
+
+  it('compresses large compressible bodies with the negotiated method', () => {
+    const [a, b] = pair([COMPRESSION.zlib, COMPRESSION.gzip], [COMPRESSION.gzip])
+    expect(a.sendMethod).toBe(COMPRESSION.gzip)
+    const frame = a.encode({ type: 0, sender: SENDER, time: 1, payload: [0, text(5000)] })
+    expect(frame.length).toBeLessThan(1000)
+    expect(b.decode(frame).payload[1]).toBe(text(5000))
+    expect(a.stats.compressedOut).toBe(1)
+    // A 0.7 receiver tries the negotiated method then raw: the frame is readable that way too.
+    expect(decodeFrame(frame, { compressions: [COMPRESSION.gzip] }).payload[1]).toBe(text(5000))
+  })
+
+  it(`leaves bodies under ${DEFAULT_MIN_COMPRESS_BYTES} bytes, and incompressible ones, raw`, () => {
+    const [a, b] = pair([COMPRESSION.zlib], [COMPRESSION.zlib])
+    const small = a.encode({ type: 0, sender: SENDER, time: 1, payload: [0, text(100)] })
+    const noise = crypto.getRandomValues(new Uint8Array(4000))
+    const random = a.encode({ type: 0, sender: SENDER, time: 1, payload: [0, noise] })
+    expect(a.stats.compressedOut).toBe(0)
+    expect(decodeFrame(small).payload[1]).toBe(text(100)) // raw: readable with no method at all
+    expect(b.decode(random).payload[1]).toEqual(noise)
+    expect(a.stats).toMatchObject({ framesOut: 2, wireBytesOut: small.length + random.length })
+    expect(b.stats).toMatchObject({ framesIn: 1, wireBytesIn: random.length })
+  })
+
+  it('peers with no common method talk raw', () => {
+    const [a, b] = pair([COMPRESSION.zlib], [COMPRESSION.gzip])
+    expect(a.sendMethod).toBeUndefined()
+    expect(b.decode(a.encode({ type: 0, sender: SENDER, time: 1, payload: [0, text(5000)] })).payload[1]).toBe(text(5000))
+  })
+
+  it('any message survives any pair of preference lists', () => {
+    const list = fc.subarray([...SUPPORTED_COMPRESSIONS, COMPRESSION.bz2])
+    fc.assert(
+      fc.property(frameMessage, list, list, fc.nat({ max: 2000 }), (msg, la, lb, min) => {
+        const a = new FrameCodec({ compressions: la, minCompressBytes: min })
+        const b = new FrameCodec({ compressions: lb })
+        a.setRemoteCompressions(b.local)
+        b.setRemoteCompressions(a.local)
+        expect(b.decode(a.encode(msg)).payload).toEqual(msg.payload)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

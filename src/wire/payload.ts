@@ -1,0 +1,142 @@
+import { Decoder, Encoder, type ExtensionCodecType } from '@msgpack/msgpack'
+import { WireError } from '../errors.js'
+
+/**
+ * msgpack values as p2p.today carries them: nil, bool, int (to 64 bits), float64, str, bin,
+ * array, map with string keys. `Uint8Array` is bin and `string` is str. Extension types
+ * (timestamps included) are not part of the protocol and are refused both ways.
+ */
+export type WireValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | WireValue[]
+  | { [key: string]: WireValue }
+
+export interface PayloadLimits {
+  /** Total number of values in one message, counting every nested element. */
+  maxItems: number
+  /** Deepest nesting of arrays and maps below the top-level array. */
+  maxDepth: number
+}
+
+const INT64_MIN = -(1n << 63n)
+const UINT64_END = 1n << 64n
+
+/** Refuses every extension type: 0.7 defines none, so a peer that sends one is malformed. */
+const NO_EXTENSIONS: ExtensionCodecType<undefined> = {
+  tryToEncode: () => null,
+  decode: (_data, type) => {
+    throw new WireError('FRAME_UNSUPPORTED_TYPE', `msgpack extension type ${type} is not part of the protocol`)
+  },
+}
+
+const encoder = new Encoder({ useBigInt64: true, extensionCodec: NO_EXTENSIONS, maxDepth: 1_000 })
+
+function isPlainObject(v: object): v is Record<string, unknown> {
+  const proto: unknown = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Checks that `values` is made only of wire values within `limits`; throws INVALID_PAYLOAD
+ * (naming the offending path) otherwise. `undefined` is accepted and travels as nil.
+ */
+export function assertWireValues(values: readonly unknown[], limits: PayloadLimits): void {
+  let items = 0
+  const visit = (v: unknown, depth: number, path: string): void => {
+    if (++items > limits.maxItems) {
+      throw new WireError('INVALID_PAYLOAD', `message has more than ${limits.maxItems} values`)
+    }
+    switch (typeof v) {
+      case 'undefined':
+      case 'boolean':
+      case 'number':
+      case 'string':
+        return
+      case 'bigint':
+        if (v < INT64_MIN || v >= UINT64_END) {
+          throw new WireError('INVALID_PAYLOAD', `${path}: bigint outside the 64-bit range msgpack carries`)
+        }
+        return
+      case 'object':
+        break
+      default:
+        throw new WireError('INVALID_PAYLOAD', `${path}: a ${typeof v} cannot be sent`)
+    }
+    if (v === null || v instanceof Uint8Array) return
+    if (depth >= limits.maxDepth) {
+      throw new WireError('INVALID_PAYLOAD', `${path}: nested deeper than ${limits.maxDepth}`)
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => visit(item, depth + 1, `${path}[${i}]`))
+      return
+    }
+    if (!isPlainObject(v)) {
+      const name = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object'
+      throw new WireError('INVALID_PAYLOAD', `${path}: a ${name} cannot be sent (use Uint8Array, arrays, plain objects)`)
+    }
+    for (const [key, item] of Object.entries(v)) {
+      if (key === '__proto__') throw new WireError('INVALID_PAYLOAD', `${path}: the key __proto__ cannot be sent`)
+      visit(item, depth + 1, `${path}.${key}`)
+    }
+  }
+  values.forEach((v, i) => visit(v, 0, `payload[${i}]`))
+}
+
+/** msgpack-encodes an array of wire values (the caller validates them first). */
+export function packArray(values: readonly unknown[]): Uint8Array {
+  return encoder.encode(values)
+}
+
+/**
+ * Decodes one msgpack array of wire values from untrusted bytes. Allocation is bounded before
+ * it happens (array, map, str and bin lengths), then the tree is checked for depth and total
+ * count, and int64 values that fit in a double become numbers (bigint otherwise).
+ */
+export function unpackArray(bytes: Uint8Array, limits: PayloadLimits & { maxBytes: number }): unknown[] {
+  const decoder = new Decoder({
+    useBigInt64: true,
+    extensionCodec: NO_EXTENSIONS,
+    maxArrayLength: limits.maxItems,
+    maxMapLength: limits.maxItems,
+    maxStrLength: limits.maxBytes,
+    maxBinLength: limits.maxBytes,
+  })
+  let decoded: unknown
+  try {
+    decoded = decoder.decode(bytes)
+  } catch (err: unknown) {
+    if (err instanceof WireError) throw err
+    // The library's length caps fire before allocation; an array or map over the cap is
+    // already over the total.
+    if (err instanceof Error && /^Max length exceeded: (array|map) length/.test(err.message)) {
+      throw new WireError('FRAME_TOO_MANY_ITEMS', `frame has more than ${limits.maxItems} values`, { cause: err })
+    }
+    throw new WireError('FRAME_MSGPACK', `invalid msgpack: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  if (!Array.isArray(decoded)) throw new WireError('FRAME_SHAPE', 'a frame body must be a msgpack array')
+
+  let items = 0
+  const normalize = (v: unknown, depth: number): unknown => {
+    if (++items > limits.maxItems) {
+      throw new WireError('FRAME_TOO_MANY_ITEMS', `frame has more than ${limits.maxItems} values`)
+    }
+    if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
+    if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return v
+    if (depth >= limits.maxDepth) throw new WireError('FRAME_TOO_DEEP', `frame nests deeper than ${limits.maxDepth}`)
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = normalize(v[i], depth + 1)
+      return v
+    }
+    if (!isPlainObject(v)) throw new WireError('FRAME_UNSUPPORTED_TYPE', 'frame holds a value outside the protocol')
+    const obj = v as Record<string, unknown>
+    for (const key of Object.keys(obj)) obj[key] = normalize(obj[key], depth + 1)
+    return obj
+  }
+  for (let i = 0; i < decoded.length; i++) decoded[i] = normalize(decoded[i], 0)
+  return decoded
+}
