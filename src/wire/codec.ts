@@ -7,6 +7,8 @@ import {
 } from './compression.js'
 import { FRAME_DEFAULTS, decodeFrame, encodeBody, frameBody, type DecodedFrame, type FrameMessage } from './frame.js'
 
+const MAX_BACKOFF_EXPONENT = 6
+
 export interface FrameCodecOptions {
   /** This node's compression preference list (default: zlib, gzip). Empty disables compression. */
   compressions?: readonly number[]
@@ -25,6 +27,8 @@ export interface FrameCodecStats {
   wireBytesOut: number
   wireBytesIn: number
   compressedOut: number
+  /** Bodies the codec tried to compress (compressedOut of them paid). */
+  compressAttempts: number
 }
 
 /**
@@ -32,13 +36,17 @@ export interface FrameCodecStats {
  * opportunistic rule. Before `setRemoteCompressions` (the handshake), frames go raw, as 0.7
  * sends its handshake. A body is compressed only when it is at least `minCompressBytes` long
  * and the result is smaller; otherwise it goes raw, which every 0.7 receiver accepts (it tries
- * the negotiated methods, then raw).
+ * the negotiated methods, then raw). When compressing saves less than 1/8 of a body, the next
+ * 1, 2, 4 … 64 eligible bodies are sent raw without trying (reset by the next attempt that pays).
  */
 export class FrameCodec {
   readonly local: readonly number[]
   readonly #minCompressBytes: number
   readonly #limits: { maxFrameBytes: number; maxItems: number; maxDepth: number }
   #remote: number[] = []
+  /** Consecutive attempts that did not pay, and eligible frames still to skip because of them. */
+  #misses = 0
+  #skip = 0
   #sendMethod: number | undefined
   #receiveMethods: number[] = []
   readonly #stats: FrameCodecStats = {
@@ -48,6 +56,7 @@ export class FrameCodec {
     wireBytesOut: 0,
     wireBytesIn: 0,
     compressedOut: 0,
+    compressAttempts: 0,
   }
 
   constructor(options: FrameCodecOptions = {}) {
@@ -80,10 +89,23 @@ export class FrameCodec {
     const body = encodeBody(msg, this.#limits)
     let wire = body
     if (this.#sendMethod !== undefined && body.length >= this.#minCompressBytes) {
-      const packed = compress(this.#sendMethod, body)
-      if (packed.length < body.length) {
-        wire = packed
-        this.#stats.compressedOut++
+      if (this.#skip > 0) {
+        this.#skip--
+      } else {
+        const packed = compress(this.#sendMethod, body)
+        this.#stats.compressAttempts++
+        if (packed.length <= body.length - body.length / 8) {
+          wire = packed
+          this.#stats.compressedOut++
+          this.#misses = 0
+        } else {
+          // Incompressible data (media, encrypted, already compressed) tends to come in runs:
+          // skip the next 1, 2, 4 … 64 eligible frames before trying again.
+          this.#skip = 2 ** Math.min(this.#misses, MAX_BACKOFF_EXPONENT)
+          this.#misses++
+          if (packed.length < body.length) wire = packed
+          if (wire === packed) this.#stats.compressedOut++
+        }
       }
     }
     const frame = frameBody(wire, this.#limits.maxFrameBytes)

@@ -79,6 +79,21 @@ describe('FrameCodec: opportunistic compression per link', () => {
     expect(b.stats).toMatchObject({ framesIn: 1, wireBytesIn: random.length })
   })
 
+  it('backs off on incompressible data and resumes when compression pays again', () => {
+    const [a, b] = pair([COMPRESSION.zlib], [COMPRESSION.zlib])
+    const send = (payload: unknown): void => {
+      expect(b.decode(a.encode({ type: 0, sender: SENDER, time: 1, payload: [0, payload] })).payload[1]).toEqual(payload)
+    }
+    // Tries on frames 1, 3, 6, 11 (skipping 1, 2, 4 after each miss), not on all 12.
+    for (let i = 0; i < 12; i++) send(crypto.getRandomValues(new Uint8Array(4096)))
+    expect(a.stats).toMatchObject({ compressAttempts: 4, compressedOut: 0 })
+    // Compressible text after the backoff (7 skips pending): skipped frames go raw, then it pays.
+    for (let i = 0; i < 8; i++) send(text(4096))
+    expect(a.stats).toMatchObject({ compressAttempts: 5, compressedOut: 1 })
+    send(text(4096))
+    expect(a.stats).toMatchObject({ compressAttempts: 6, compressedOut: 2 })
+  })
+
   it('peers with no common method talk raw', () => {
     const [a, b] = pair([COMPRESSION.zlib], [COMPRESSION.gzip])
     expect(a.sendMethod).toBeUndefined()

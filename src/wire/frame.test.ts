@@ -1,11 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encode as msgpackEncode } from '@msgpack/msgpack'
+import { deflate } from 'pako'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { WIRE_ERROR_CODES, WireError } from '../errors.js'
 import { frameMessage } from '../testing/arbitraries.js'
 import { concatBytes, utf8 } from '../util/bytes.js'
-import { COMPRESSION, FRAME_DEFAULTS, SUPPORTED_COMPRESSIONS, compress, decodeFrame, encodeFrame, frameBody } from './index.js'
+import { COMPRESSION, FRAME_DEFAULTS, SUPPORTED_COMPRESSIONS, decodeFrame, encodeFrame, frameBody } from './index.js'
 
 const SENDER = '6VnYj9LjoVLTvU3uPhy4nxm6yv2wEvhaRtGHeV9wwFngWGGqKAzuZ8jK6gFuvq737V'
 const METHODS = [undefined, ...SUPPORTED_COMPRESSIONS]
@@ -138,7 +139,7 @@ describe('hostile but well-framed input', () => {
 
   it('stops inflating a decompression bomb at maxFrameBytes', () => {
     const packed = msgpackEncode([0, SENDER, 1, 0, new Uint8Array(FRAME_DEFAULTS.maxFrameBytes + 1)])
-    const bomb = frameBody(compress(COMPRESSION.zlib, concatBytes(sha256(packed), packed)))
+    const bomb = frameBody(deflate(concatBytes(sha256(packed), packed), { level: 9 }))
     expect(bomb.length).toBeLessThan(64 * 1024)
     expect(codeOf(() => decodeFrame(bomb, { compressions: [COMPRESSION.zlib] }))).toBe('FRAME_TOO_LARGE')
   })
