@@ -29,7 +29,7 @@ for (const size of [64, 128, 256, 512, 1024, 4096, 65536]) {
   const raw = encodeFrame(msg([text(size)]))
   const body = raw.subarray(4)
   const t0 = performance.now()
-  let z = new Uint8Array()
+  let z: Uint8Array = new Uint8Array()
   for (let i = 0; i < 200; i++) z = compress(COMPRESSION.zlib, body)
   const us = ((performance.now() - t0) / 200) * 1000
   rows.push(`| ${size} | ${body.length} | ${z.length} | ${(100 * (1 - z.length / body.length)).toFixed(1)}% | ${us.toFixed(1)} µs |`)
