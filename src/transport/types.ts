@@ -14,6 +14,15 @@ export type LinkEvents = {
   error: [err: P2PError]
 }
 
+export interface SendOptions {
+  /**
+   * Small control messages (keepalive, routing) may overtake large messages still being sent
+   * on the link. Urgent messages stay in order among themselves; other messages are strictly
+   * FIFO. Links that never queue (in-memory) may ignore it.
+   */
+  urgent?: boolean
+}
+
 export interface Link {
   /** Local identifier of this link (unique within the process). */
   readonly id: string
@@ -27,7 +36,7 @@ export interface Link {
    * (await it for backpressure); rejects with LINK_CLOSED if the link is or becomes closed
    * before that, or MESSAGE_TOO_LARGE over the link's message cap.
    */
-  send(data: Uint8Array): Promise<void>
+  send(data: Uint8Array, options?: SendOptions): Promise<void>
   on<K extends keyof LinkEvents>(event: K, fn: (...args: LinkEvents[K]) => void): () => void
   /** Idempotent; resolves when torn down. The peer sees 'close'. */
   close(): Promise<void>
