@@ -1,0 +1,228 @@
+import type { PeersPayload, RefusalPayload, WelcomePayload } from '../src/transport/signaling/messages.js'
+import { CLOSE_CODES, MessageType, type RefusalReason } from '../src/transport/signaling/protocol.js'
+import { authenticate, parseRegistration } from './auth.js'
+import { HEARTBEAT_FRAME, decodeClientMessage, relayFrame } from './client-messages.js'
+import { NonceIssuer } from './nonces.js'
+import type { ResolvedOptions } from './options.js'
+import { KeyedRateLimiter, TokenBucket, perWindow } from './rate-limit.js'
+import { SessionRegistry, type Session } from './registry.js'
+
+/**
+ * The policy of the signaling server, apart from its sockets: who may register (challenge,
+ * admission), what a registered client may send (the message gate), and discovery. The
+ * PeerJS server does the rest: the OPEN/ID-TAKEN protocol, relaying, heartbeat expiry.
+ */
+
+/** What the hub needs of a WebSocket (ws's satisfies it). */
+export interface HubSocket {
+  readonly readyState: number
+  send(data: string): void
+  close(code?: number, reason?: string): void
+}
+
+const OPEN = 1
+
+export type Admission = { ok: true; id: string; net: string; ip: string } | { ok: false; reason: RefusalReason }
+
+interface LiveSession extends Session<HubSocket> {
+  readonly bucket: TokenBucket
+  /** Frames received since admission: the `seq` of the latest one. */
+  received: number
+  /** Frames refused for rate in a row. */
+  strikes: number
+}
+
+export interface HubServices {
+  now: () => number
+  random: () => number
+  log: (message: string, detail?: unknown) => void
+}
+
+export class SignalingHub {
+  readonly #options: ResolvedOptions
+  readonly #services: HubServices
+  readonly #registry = new SessionRegistry<HubSocket>()
+  readonly #bySocket = new WeakMap<HubSocket, LiveSession>()
+  readonly #attempts: KeyedRateLimiter
+  readonly #nonces: NonceIssuer
+
+  constructor(options: ResolvedOptions, services: HubServices) {
+    this.#options = options
+    this.#services = services
+    this.#attempts = new KeyedRateLimiter(perWindow(options.connectAttemptsPerMinute, 60_000), services.now)
+    this.#nonces = new NonceIssuer({ ttlMs: options.nonceTtlMs, now: services.now })
+  }
+
+  /** Registered clients. */
+  get size(): number {
+    return this.#registry.size
+  }
+
+  /** GET /p2p/challenge. */
+  challenge(ip: string): { status: number; body: { nonce: string; expiresInMs: number } | { reason: RefusalReason; msg: string } } {
+    if (!this.#attempts.take(ip)) return { status: 429, body: { reason: 'RATE_LIMITED', msg: 'too many attempts from this address' } }
+    if (this.#registry.size >= this.#options.maxClients) return { status: 503, body: { reason: 'SERVER_FULL', msg: 'server is full' } }
+    return { status: 200, body: { nonce: this.#nonces.issue(), expiresInMs: this.#nonces.ttlMs } }
+  }
+
+  /** Runs in ws verifyClient, before the upgrade completes and before PeerJS sees the id. */
+  async verify(ip: string, url: string | undefined): Promise<Admission> {
+    if (!this.#attempts.take(ip)) return { ok: false, reason: 'RATE_LIMITED' }
+    const capacity = this.#capacityRefusal(ip)
+    if (capacity !== undefined) return { ok: false, reason: capacity }
+    const reg = parseRegistration(url)
+    if (reg === undefined) return { ok: false, reason: 'BAD_REQUEST' }
+    const refusal = await authenticate(reg, this.#nonces)
+    if (refusal !== undefined) return { ok: false, reason: refusal }
+    return { ok: true, id: reg.id, net: reg.net, ip }
+  }
+
+  /**
+   * Runs when the upgraded socket is handed over, synchronously: re-checks capacity and the id
+   * (state may have changed while the signature was verified), then registers the session.
+   * On refusal the socket is told why and closed, and undefined is returned.
+   */
+  admit(socket: HubSocket, admission: Admission): LiveSession | undefined {
+    const reason = !admission.ok
+      ? admission.reason
+      : (this.#capacityRefusal(admission.ip) ?? (this.#registry.has(admission.id) ? 'ID_TAKEN' : undefined))
+    if (!admission.ok || reason !== undefined) {
+      this.refuse(socket, reason ?? 'BAD_REQUEST')
+      return undefined
+    }
+    const { now } = this.#services
+    const bucket = new TokenBucket({ capacity: this.#options.messageBurst, perMs: this.#options.messagesPerSecond / 1000 }, now())
+    const session: LiveSession = { id: admission.id, net: admission.net, ip: admission.ip, socket, bucket, received: 0, strikes: 0 }
+    this.#registry.add(session)
+    this.#bySocket.set(socket, session)
+    return session
+  }
+
+  /** Forgets the session on `socket` (socket closed or expired). Idempotent. */
+  release(socket: HubSocket): void {
+    const session = this.#bySocket.get(socket)
+    if (session === undefined) return
+    this.#bySocket.delete(socket)
+    this.#registry.remove(session)
+  }
+
+  /**
+   * PeerJS dropped `id` (its 'disconnect' event). If the session's socket is no longer open
+   * (PeerJS expired it and started closing it), the session is released at once: its id,
+   * its subnet slot and its per-IP slot are free, and frames still arriving are dropped.
+   * After an ordinary close the socket's own 'close' released it already.
+   */
+  expire(id: string): void {
+    const session = this.#registry.get(id)
+    if (session !== undefined && session.socket.readyState !== OPEN) this.release(session.socket)
+  }
+
+  /** Sends P2P-WELCOME; called once PeerJS has sent OPEN. */
+  welcome(socket: HubSocket): void {
+    const session = this.#bySocket.get(socket)
+    if (session === undefined) return
+    const payload: WelcomePayload = {
+      id: session.id,
+      net: session.net,
+      peers: this.#sample(session),
+      iceServers: this.#options.iceServers,
+      heartbeatMs: Math.max(50, Math.floor(this.#options.aliveTimeoutMs / 3)),
+      maxMessageBytes: this.#options.maxMessageBytes,
+    }
+    send(socket, { type: MessageType.WELCOME, payload })
+  }
+
+  /**
+   * The message gate. Returns the frame to hand to PeerJS, or undefined when the hub answered
+   * or refused the message itself.
+   */
+  gate(socket: HubSocket, data: unknown, isBinary: boolean): string | undefined {
+    const session = this.#bySocket.get(socket)
+    if (session === undefined) return undefined
+    const seq = ++session.received
+    if (!session.bucket.take(this.#services.now())) {
+      session.strikes++
+      if (session.strikes >= this.#options.messageBurst) {
+        this.#services.log('closing a socket that kept flooding', { id: session.id, ip: session.ip })
+        this.refuse(socket, 'RATE_LIMITED', { seq })
+      } else {
+        this.#refuseMessage(socket, 'RATE_LIMITED', 'message rate exceeded', { seq })
+      }
+      return undefined
+    }
+    session.strikes = 0
+    const msg = decodeClientMessage(data, isBinary, this.#options.maxMessageBytes)
+    switch (msg.kind) {
+      case 'invalid':
+        this.#refuseMessage(socket, 'INVALID_MESSAGE', msg.why, { seq })
+        return undefined
+      case 'heartbeat':
+        return HEARTBEAT_FRAME
+      case 'discover': {
+        const payload: PeersPayload = { seq, peers: this.#sample(session) }
+        send(socket, { type: MessageType.PEERS, payload })
+        return undefined
+      }
+      case 'relay':
+        if (!this.#registry.canRelay(session, msg.dst)) {
+          // Same answer for "no such id" and "id in another subnet": subnets do not leak.
+          this.#refuseMessage(socket, 'UNKNOWN_PEER', 'no such peer in your network', { seq, dst: msg.dst })
+          return undefined
+        }
+        return relayFrame(msg)
+    }
+  }
+
+  /** Refuses a connection: ERROR (or ID-TAKEN) with the reason, then a close with its code. */
+  refuse(socket: HubSocket, reason: RefusalReason, extra: { seq?: number } = {}): void {
+    const payload: RefusalPayload = { msg: describe(reason), reason, ...extra }
+    send(socket, { type: reason === 'ID_TAKEN' ? MessageType.ID_TAKEN : MessageType.ERROR, payload })
+    try {
+      socket.close(CLOSE_CODES[reason], reason)
+    } catch (err: unknown) {
+      this.#services.log('close failed', err)
+    }
+  }
+
+  #refuseMessage(socket: HubSocket, reason: RefusalReason, msg: string, extra: { seq: number; dst?: string }): void {
+    const payload: RefusalPayload = { msg, reason, ...extra }
+    send(socket, { type: MessageType.ERROR, payload })
+  }
+
+  #capacityRefusal(ip: string): RefusalReason | undefined {
+    if (this.#registry.size >= this.#options.maxClients) return 'SERVER_FULL'
+    if (this.#registry.countIp(ip) >= this.#options.maxClientsPerIp) return 'RATE_LIMITED'
+    return undefined
+  }
+
+  #sample(session: LiveSession): string[] {
+    return this.#registry.sample(session.net, session.id, this.#options.discoveryLimit, this.#services.random)
+  }
+}
+
+function send(socket: HubSocket, message: { type: string; payload?: unknown }): void {
+  if (socket.readyState === OPEN) socket.send(JSON.stringify(message))
+}
+
+function describe(reason: RefusalReason): string {
+  switch (reason) {
+    case 'BAD_REQUEST':
+      return 'missing, repeated or malformed registration parameters'
+    case 'BAD_SIGNATURE':
+      return 'the signature does not verify with the given public key'
+    case 'ID_MISMATCH':
+      return 'the id is not the node id of the given public key'
+    case 'STALE_NONCE':
+      return 'the nonce is unknown, expired or already used: fetch a new challenge'
+    case 'ID_TAKEN':
+      return 'ID is taken'
+    case 'RATE_LIMITED':
+      return 'too many connections or messages: slow down'
+    case 'SERVER_FULL':
+      return 'server has reached its client limit'
+    case 'INVALID_MESSAGE':
+      return 'invalid message'
+    case 'UNKNOWN_PEER':
+      return 'no such peer in your network'
+  }
+}
