@@ -12,7 +12,14 @@ function freePort(): string {
     .trim()
 }
 process.env.P2P_DEMO_PORT ??= freePort()
+process.env.P2P_SIGNAL_PORT ??= freePort()
+process.env.P2P_CONSUMER_PORT ??= freePort()
 const demoPort = process.env.P2P_DEMO_PORT
+const signalPort = process.env.P2P_SIGNAL_PORT
+const consumerPort = process.env.P2P_CONSUMER_PORT
+// Read by the specs (e2e/env.ts).
+process.env.P2P_SIGNAL_URL = `http://127.0.0.1:${signalPort}`
+process.env.P2P_CONSUMER_URL = `http://127.0.0.1:${consumerPort}`
 
 export default defineConfig({
   testDir: 'e2e',
@@ -44,6 +51,26 @@ export default defineConfig({
     },
   },
   webServer: [
+    {
+      // Our signaling server, as `npm run signal` runs it.
+      command: `npx tsx signaling/cli.ts --port ${signalPort}`,
+      port: Number(signalPort),
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // A plain Vite app (no config, no polyfills) that imports the *built* package.
+      command:
+        `npm run build && npx vite build e2e/consumer-app --outDir ../.output/consumer-dist --emptyOutDir && ` +
+        `npx vite preview e2e/consumer-app --outDir ../.output/consumer-dist --host 127.0.0.1 --port ${consumerPort} --strictPort`,
+      url: `http://127.0.0.1:${consumerPort}/`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
     {
       command: `npm run build:demo && npx vite preview --mode demo --host 127.0.0.1 --port ${demoPort} --strictPort`,
       url: `http://127.0.0.1:${demoPort}/`,

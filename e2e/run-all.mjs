@@ -6,12 +6,13 @@
 //   npm test                 isolate, then run both suites
 //   npm test -- --unit       unit tests only      npm test -- --e2e   e2e only
 //
-// Isolation: as root `unshare -n`; otherwise `unshare -rn` (unprivileged user namespace). If
-// neither works the suites run anyway with a warning, except under CI=true, where that fails.
+// Isolation (e2e/isolate.mjs): as root `unshare -n`, otherwise `unshare -rn`. If neither works
+// the suites run anyway with a warning, except under CI=true, where that fails.
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureIsolated } from './isolate.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = join(root, 'e2e', '.output')
@@ -19,23 +20,7 @@ const args = process.argv.slice(2)
 const only = args.includes('--unit') ? 'unit' : args.includes('--e2e') ? 'e2e' : 'all'
 const passThrough = args.filter((a) => a !== '--unit' && a !== '--e2e')
 
-function isolate() {
-  const inner = `ip link set lo up && exec ${JSON.stringify(process.execPath)} ${process.argv.slice(1).map((a) => JSON.stringify(a)).join(' ')}`
-  const env = { ...process.env, P2P_TODAY_ISOLATED: '1' }
-  for (const flags of process.getuid?.() === 0 ? [['-n'], ['-rn']] : [['-rn']]) {
-    const probe = spawnSync('unshare', [...flags, 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' })
-    if (probe.status !== 0) continue
-    const run = spawnSync('unshare', [...flags, 'sh', '-c', inner], { stdio: 'inherit', env, cwd: root })
-    process.exit(run.status ?? 1)
-  }
-  if (process.env.CI === 'true') {
-    console.error('npm test: cannot create a loopback-only network namespace (unshare), and CI=true requires one.')
-    process.exit(1)
-  }
-  console.warn('npm test: WARNING: no loopback-only network namespace (unshare failed); WebRTC tests may use other interfaces.')
-}
-
-if (process.env.P2P_TODAY_ISOLATED !== '1' && process.env.P2P_TODAY_NO_ISOLATION !== '1') isolate()
+ensureIsolated()
 
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })

@@ -1,0 +1,296 @@
+import type { Instance as SimplePeerInstance } from 'simple-peer'
+import { P2PError, TransportError } from '../../errors.js'
+import { Emitter } from '../../util/emitter.js'
+import { Fifo } from '../../util/fifo.js'
+import type { Link, LinkEvents, LinkState, SendOptions } from '../types.js'
+import { CHUNK_KIND, Reassembler, chunkMessage } from './chunking.js'
+
+export interface WebRtcLinkLimits {
+  /** Largest data channel message we send, header included (default 16 KiB: safe everywhere). */
+  chunkBytes: number
+  /** Largest whole message, either way (default 64 MiB). */
+  maxMessageBytes: number
+  /** send() resolves at once while the queued bytes stay under this (default 4 MiB). */
+  highWaterMark: number
+  /** How long close() waits for queued messages to reach the peer before cutting (default 5 s). */
+  closeTimeoutMs: number
+}
+
+export const WEBRTC_LINK_DEFAULTS: Readonly<WebRtcLinkLimits> = Object.freeze({
+  chunkBytes: 16 * 1024,
+  maxMessageBytes: 64 * 1024 * 1024,
+  highWaterMark: 4 * 1024 * 1024,
+  closeTimeoutMs: 5_000,
+})
+
+/** The control chunk that ends a link after everything queued before it (kind 0x03). */
+const BYE = new Uint8Array([0x03])
+
+/** The data channel's queue is kept between these (Chromium fails a send past 16 MiB queued). */
+const CHANNEL_HIGH_WATER = 1024 * 1024
+const CHANNEL_LOW_WATER = 256 * 1024
+
+/**
+ * simple-peer's RTCDataChannel once connected. `_channel` is private API, but simple-peer 9 is
+ * final (no release since 2021) and the field has been there since its first version.
+ */
+function dataChannelOf(peer: SimplePeerInstance): RTCDataChannel | undefined {
+  const channel = (peer as unknown as { _channel?: RTCDataChannel | null })._channel
+  return channel ?? undefined
+}
+
+type Pending = { data: Uint8Array; urgent: boolean; resolve: () => void; reject: (err: P2PError) => void }
+type Outgoing = { chunks: Iterator<Uint8Array>; left: number }
+
+/**
+ * A Link over one simple-peer connection (one RTCPeerConnection, one ordered reliable data
+ * channel). Messages are split into chunks (chunking.ts), one large message at a time, with
+ * urgent single-chunk messages allowed between its chunks. The channel's queue is kept under
+ * 1 MiB, and this link's own queue at most `highWaterMark` (plus one message): beyond it
+ * send() waits.
+ */
+export class WebRtcLink implements Link {
+  readonly id: string
+  readonly remoteId: string | undefined
+  readonly #peer: SimplePeerInstance
+  readonly #limits: WebRtcLinkLimits
+  readonly #events = new Emitter<LinkEvents>()
+  readonly #reassembler: Reassembler
+  readonly #urgent = new Fifo<Uint8Array>()
+  readonly #bulk = new Fifo<Outgoing>()
+  readonly #pending = new Fifo<Pending>()
+  #state: LinkState = 'connecting'
+  #queued = 0
+  #pumping = false
+  #waitingDrain = false
+  #closing: Promise<void> | undefined
+  #failure: P2PError | undefined
+  readonly #opened: Promise<void>
+
+  constructor(peer: SimplePeerInstance, init: { id: string; remoteId: string | undefined; limits: WebRtcLinkLimits }) {
+    this.id = init.id
+    this.remoteId = init.remoteId
+    this.#peer = peer
+    this.#limits = init.limits
+    this.#reassembler = new Reassembler(init.limits.maxMessageBytes)
+    this.#opened = new Promise((resolve, reject) => {
+      peer.once('connect', () => {
+        if (this.#state !== 'connecting') return
+        this.#state = 'open'
+        this.#events.emit('open')
+        resolve()
+        this.#pump()
+      })
+      this.#events.once('close', (reason) => reject(reason ?? new TransportError('LINK_CLOSED', `link ${this.id} closed before opening`)))
+    })
+    this.#opened.catch(() => {}) // observed through opened(); never an unhandled rejection
+    peer.on('data', (chunk: Uint8Array) => this.#onChunk(chunk))
+    peer.on('error', (err: Error & { code?: string }) => this.#onPeerError(err))
+    peer.on('close', () => this.#terminate(this.#failure ?? new TransportError('LINK_CLOSED', `link ${this.id} was closed by the remote peer`)))
+  }
+
+  get state(): LinkState {
+    return this.#state
+  }
+
+  get bufferedAmount(): number {
+    return this.#queued
+  }
+
+  /** Resolves when the data channel is open; rejects with the reason if the link closes first. */
+  opened(): Promise<void> {
+    return this.#opened
+  }
+
+  send(data: Uint8Array, options: SendOptions = {}): Promise<void> {
+    if (!(data instanceof Uint8Array)) {
+      return Promise.reject(new TransportError('INVALID_MESSAGE', 'send() takes a Uint8Array'))
+    }
+    if (this.#state === 'closed') return Promise.reject(new TransportError('LINK_CLOSED', `link ${this.id} is closed`))
+    if (data.byteLength > this.#limits.maxMessageBytes) {
+      return Promise.reject(
+        new TransportError('MESSAGE_TOO_LARGE', `message of ${data.byteLength} bytes exceeds the link's cap of ${this.#limits.maxMessageBytes}`),
+      )
+    }
+    const copy = data.slice() // the caller may reuse its buffer
+    const urgent = options.urgent === true && copy.byteLength + 1 <= this.#limits.chunkBytes
+    if (urgent || (this.#pending.length === 0 && this.#fits(copy.byteLength))) {
+      this.#admit(copy, urgent)
+      return Promise.resolve()
+    }
+    return new Promise((resolve, reject) => this.#pending.push({ data: copy, urgent, resolve, reject }))
+  }
+
+  on<K extends keyof LinkEvents>(event: K, fn: (...args: LinkEvents[K]) => void): () => void {
+    return this.#events.on(event, fn)
+  }
+
+  /**
+   * Idempotent. Messages already accepted by send() are still delivered: a BYE chunk follows
+   * them and the peer closes on it; after `closeTimeoutMs` the connection is cut regardless.
+   * This end emits 'close' (reason undefined) at once; the promise resolves when torn down.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing
+    const wasOpen = this.#state === 'open'
+    this.#state = 'closed'
+    this.#rejectPending(undefined)
+    this.#closing = new Promise<void>((resolve) => {
+      if (this.#peer.destroyed) return resolve()
+      this.#peer.once('close', () => resolve())
+      if (!wasOpen) return this.#peer.destroy()
+      const timer = setTimeout(() => this.#peer.destroy(), this.#limits.closeTimeoutMs)
+      this.#peer.once('close', () => clearTimeout(timer))
+      this.#urgentAfterQueue(BYE)
+    })
+    this.#emitClose(undefined)
+    return this.#closing
+  }
+
+  #fits(size: number): boolean {
+    return this.#queued === 0 || this.#queued + size <= this.#limits.highWaterMark
+  }
+
+  #admit(data: Uint8Array, urgent: boolean): void {
+    this.#queued += data.byteLength
+    if (urgent) {
+      const [chunk] = chunkMessage(data, this.#limits.chunkBytes)
+      if (chunk !== undefined) this.#urgent.push(chunk)
+    } else {
+      this.#bulk.push({ chunks: chunkMessage(data, this.#limits.chunkBytes), left: data.byteLength })
+    }
+    this.#pump()
+  }
+
+  /** Queues a control chunk behind everything already accepted (used for BYE). */
+  #urgentAfterQueue(chunk: Uint8Array): void {
+    this.#bulk.push({ chunks: [chunk][Symbol.iterator](), left: 0 })
+    this.#pump()
+  }
+
+  #nextChunk(): Uint8Array | undefined {
+    const urgent = this.#urgent.shift()
+    if (urgent !== undefined) {
+      this.#sent(urgent.byteLength - 1)
+      return urgent
+    }
+    for (let head = this.#bulk.peek(); head !== undefined; head = this.#bulk.peek()) {
+      const next = head.chunks.next()
+      if (next.done === true) {
+        this.#bulk.shift()
+        continue
+      }
+      const payload = next.value[0] === CHUNK_KIND.start ? next.value.byteLength - 5 : next.value.byteLength - 1
+      head.left -= Math.max(0, payload)
+      this.#sent(Math.max(0, payload))
+      return next.value
+    }
+    return undefined
+  }
+
+  /**
+   * Sends chunks while the data channel's own queue is under `CHANNEL_HIGH_WATER`, then waits
+   * for its native 'bufferedamountlow' event. simple-peer's stream interface also gives
+   * backpressure, but its bundled `process.nextTick` is a setTimeout: one clamped timer per
+   * 16 KiB. It is the fallback for channels without `bufferedAmountLowThreshold` (@roamhq/wrtc
+   * in Node, whose bufferedAmount stays 0), as simple-peer itself does.
+   */
+  #pump(): void {
+    if (this.#pumping || this.#waitingDrain || this.#peer.destroyed || this.#state === 'connecting') return
+    const channel = dataChannelOf(this.#peer)
+    if (channel === undefined) return
+    const native = typeof channel.bufferedAmountLowThreshold === 'number'
+    this.#pumping = true
+    try {
+      for (;;) {
+        if (native && channel.bufferedAmount > CHANNEL_HIGH_WATER) {
+          channel.bufferedAmountLowThreshold = CHANNEL_LOW_WATER
+          this.#waitFor(channel, 'bufferedamountlow')
+          return
+        }
+        const chunk = this.#nextChunk()
+        if (chunk === undefined) return
+        if (!native) {
+          if (!this.#peer.write(chunk)) return this.#waitFor(this.#peer, 'drain')
+          continue
+        }
+        try {
+          this.#peer.send(chunk)
+        } catch (err: unknown) {
+          this.#failure ??= new TransportError('LINK_FAILED', 'the data channel refused a message', { cause: err })
+          this.#peer.destroy()
+          return
+        }
+      }
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  #waitFor(source: RTCDataChannel | SimplePeerInstance, event: 'bufferedamountlow' | 'drain'): void {
+    this.#waitingDrain = true
+    const resume = (): void => {
+      this.#waitingDrain = false
+      this.#pump()
+    }
+    if ('addEventListener' in source) source.addEventListener(event, resume, { once: true })
+    else source.once(event, resume)
+  }
+
+  #sent(bytes: number): void {
+    this.#queued = Math.max(0, this.#queued - bytes)
+    while (this.#state === 'open') {
+      const next = this.#pending.peek()
+      if (next === undefined || !this.#fits(next.data.byteLength)) break
+      this.#pending.shift()
+      this.#admit(next.data, next.urgent)
+      next.resolve()
+    }
+  }
+
+  #onChunk(raw: Uint8Array): void {
+    const chunk = raw instanceof Uint8Array && raw.constructor === Uint8Array ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
+    if (chunk.byteLength === 1 && chunk[0] === BYE[0]) {
+      // The peer closed after sending everything: all of it has arrived (the channel is ordered).
+      this.#terminate(new TransportError('LINK_CLOSED', `link ${this.id} was closed by the remote peer`))
+      this.#peer.destroy()
+      return
+    }
+    let message: Uint8Array | undefined
+    try {
+      message = this.#reassembler.push(chunk)
+    } catch (err: unknown) {
+      this.#failure = err instanceof P2PError ? err : new TransportError('INVALID_MESSAGE', 'bad chunk', { cause: err })
+      this.#terminate(this.#failure)
+      this.#peer.destroy()
+      return
+    }
+    if (message !== undefined && this.#state === 'open') this.#events.emit('message', message)
+  }
+
+  #onPeerError(err: Error & { code?: string }): void {
+    // simple-peer reports the far side's close as an error ("User-Initiated Abort" /
+    // "Close called"); that is a normal close, not a failure.
+    if (err.code === 'ERR_DATA_CHANNEL' && /abort|close/i.test(err.message)) return
+    this.#failure ??= new TransportError('LINK_FAILED', `WebRTC connection failed: ${err.code ?? err.message}`, { cause: err })
+  }
+
+  #terminate(reason: P2PError): void {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    this.#rejectPending(reason)
+    this.#emitClose(reason)
+  }
+
+  #rejectPending(cause: P2PError | undefined): void {
+    this.#queued = 0
+    for (const p of this.#pending.drain()) {
+      p.reject(new TransportError('LINK_CLOSED', `link ${this.id} closed before the message was accepted`, { cause }))
+    }
+  }
+
+  #emitClose(reason: P2PError | undefined): void {
+    this.#events.emit('close', reason)
+    this.#events.removeAll()
+  }
+}
