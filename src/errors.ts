@@ -42,10 +42,26 @@ export const TRANSPORT_ERROR_CODES = [
   'RATE_LIMITED',
   'INVALID_MESSAGE',
   'WEBRTC_UNAVAILABLE',
+  'INVALID_OPTION',
 ] as const
 export type TransportErrorCode = (typeof TRANSPORT_ERROR_CODES)[number]
 
-export type ErrorCode = WireErrorCode | IdentityErrorCode | TransportErrorCode
+/** Codes raised or reported by the mesh (MeshSocket). */
+export const MESH_ERROR_CODES = [
+  'SUBNET_MISMATCH',
+  'HANDSHAKE_TIMEOUT',
+  'HANDSHAKE_FAILED',
+  'PEER_TIMEOUT',
+  'PEER_LIMIT',
+  'BAD_FRAME',
+  'HANDLER_FAILED',
+  'CONNECTION_BUDGET',
+  'MESH_CLOSED',
+  'INVALID_ARGUMENT',
+] as const
+export type MeshErrorCode = (typeof MESH_ERROR_CODES)[number]
+
+export type ErrorCode = WireErrorCode | IdentityErrorCode | TransportErrorCode | MeshErrorCode
 
 export class P2PError extends Error {
   readonly code: ErrorCode
@@ -78,6 +94,17 @@ export class TransportError extends P2PError {
   declare readonly code: TransportErrorCode
   constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
+  }
+}
+
+/** A mesh-level problem: with a peer (`peerId`), a handler, or a call on a closed socket. */
+export class MeshError extends P2PError {
+  declare readonly code: MeshErrorCode
+  /** The peer concerned, when there is one. */
+  readonly peerId: string | undefined
+  constructor(code: MeshErrorCode, message: string, options?: { cause?: unknown; peerId?: string | undefined }) {
+    super(code, message, options)
+    this.peerId = options?.peerId
   }
 }
 

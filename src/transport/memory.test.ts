@@ -153,9 +153,9 @@ describe('createMemoryLinkPair', () => {
     expect(await closed).toBe(reason)
   })
 
-  it('rejects invalid limits with a RangeError', () => {
-    expect(() => createMemoryLinkPair({ highWaterMark: -1 })).toThrow(RangeError)
-    expect(() => createMemoryLinkPair({ maxMessageBytes: Number.NaN })).toThrow(RangeError)
+  it('rejects invalid limits with INVALID_OPTION', () => {
+    expect(() => createMemoryLinkPair({ highWaterMark: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+    expect(() => createMemoryLinkPair({ maxMessageBytes: Number.NaN })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
   })
 })
 

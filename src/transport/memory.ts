@@ -187,14 +187,14 @@ export function createMemoryLinkPair(options: MemoryLinkOptions = {}): [Link, Li
   return [a, b]
 }
 
-/** Validates and fills in link limits. Throws RangeError on a negative or non-numeric bound. */
+/** Validates and fills in link limits. Throws INVALID_OPTION on a negative or non-numeric bound. */
 export function resolveLinkLimits(options: LinkLimits): Required<LinkLimits> {
   const limits = {
     highWaterMark: options.highWaterMark ?? MEMORY_LINK_DEFAULTS.highWaterMark,
     maxMessageBytes: options.maxMessageBytes ?? MEMORY_LINK_DEFAULTS.maxMessageBytes,
   }
   for (const [name, value] of Object.entries(limits)) {
-    if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0, got ${String(value)}`)
+    if (!(value >= 0)) throw new TransportError('INVALID_OPTION', `${name} must be a number >= 0, got ${String(value)}`)
   }
   return limits
 }

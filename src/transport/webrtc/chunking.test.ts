@@ -36,7 +36,7 @@ describe('chunking', () => {
     const r = new Reassembler(2000)
     expect(r.push(first!)).toBeUndefined()
     expect(r.push(small!)).toEqual(new Uint8Array([7]))
-    expect(r.pendingBytes).toBe(100 - START_HEADER_BYTES)
+    expect(r.pendingBytes).toBe(100 - START_HEADER_BYTES) // what arrived, not the announced 1000
     let done: Uint8Array | undefined
     for (const c of rest) done = r.push(c)
     expect(done).toEqual(big)

@@ -51,7 +51,8 @@ export function chunkCount(length: number, chunkBytes: number): number {
  */
 export class Reassembler {
   readonly #maxMessageBytes: number
-  #partial: Uint8Array | undefined
+  /** The message in progress: its announced length and the pieces so far (memory follows what arrived, not what was announced). */
+  #partial: { total: number; pieces: Uint8Array[] } | undefined
   #filled = 0
 
   constructor(maxMessageBytes: number) {
@@ -76,8 +77,7 @@ export class Reassembler {
       if (total > this.#maxMessageBytes) throw tooLarge(total, this.#maxMessageBytes)
       const body = chunk.subarray(START_HEADER_BYTES)
       if (body.length >= total) throw new TransportError('INVALID_MESSAGE', 'START chunk holds the whole message')
-      this.#partial = new Uint8Array(total)
-      this.#partial.set(body)
+      this.#partial = { total, pieces: [body.slice()] }
       this.#filled = body.length
       return undefined
     }
@@ -85,13 +85,19 @@ export class Reassembler {
       const partial = this.#partial
       if (partial === undefined) throw new TransportError('INVALID_MESSAGE', 'MORE chunk with no message in progress')
       const body = chunk.subarray(1)
-      if (this.#filled + body.length > partial.length) throw new TransportError('INVALID_MESSAGE', 'chunks overrun the announced length')
-      partial.set(body, this.#filled)
+      if (this.#filled + body.length > partial.total) throw new TransportError('INVALID_MESSAGE', 'chunks overrun the announced length')
+      partial.pieces.push(body.slice())
       this.#filled += body.length
-      if (this.#filled < partial.length) return undefined
+      if (this.#filled < partial.total) return undefined
+      const whole = new Uint8Array(partial.total)
+      let offset = 0
+      for (const piece of partial.pieces) {
+        whole.set(piece, offset)
+        offset += piece.length
+      }
       this.#partial = undefined
       this.#filled = 0
-      return partial
+      return whole
     }
     throw new TransportError('INVALID_MESSAGE', `unknown chunk kind ${String(kind)}`)
   }

@@ -63,6 +63,8 @@ export class WebRtcLink implements Link {
   #queued = 0
   #pumping = false
   #waitingDrain = false
+  readonly #backlog: Uint8Array[] = []
+  #backlogBytes = 0
   #closing: Promise<void> | undefined
   #failure: P2PError | undefined
   readonly #opened: Promise<void>
@@ -122,7 +124,9 @@ export class WebRtcLink implements Link {
   }
 
   on<K extends keyof LinkEvents>(event: K, fn: (...args: LinkEvents[K]) => void): () => void {
-    return this.#events.on(event, fn)
+    const off = this.#events.on(event, fn)
+    if (event === 'message' && this.#backlog.length > 0) queueMicrotask(() => this.#flushBacklog())
+    return off
   }
 
   /**
@@ -265,7 +269,30 @@ export class WebRtcLink implements Link {
       this.#peer.destroy()
       return
     }
-    if (message !== undefined && this.#state === 'open') this.#events.emit('message', message)
+    if (message !== undefined && this.#state !== 'closed') this.#deliver(message)
+  }
+
+  /**
+   * Messages can arrive before anyone listens: simple-peer delivers data on the accepting side
+   * before its 'connect', and the link reaches its user only after that. They are held (up to
+   * `highWaterMark` bytes, oldest dropped past it) until the first 'message' listener.
+   */
+  #deliver(message: Uint8Array): void {
+    if (this.#events.listenerCount('message') > 0 && this.#backlog.length === 0) return this.#events.emit('message', message)
+    this.#backlog.push(message)
+    this.#backlogBytes += message.byteLength
+    while (this.#backlogBytes > this.#limits.highWaterMark && this.#backlog.length > 1) {
+      this.#backlogBytes -= this.#backlog.shift()!.byteLength
+    }
+    if (this.#events.listenerCount('message') > 0) queueMicrotask(() => this.#flushBacklog())
+  }
+
+  #flushBacklog(): void {
+    while (this.#backlog.length > 0 && this.#events.listenerCount('message') > 0 && this.#state !== 'closed') {
+      const message = this.#backlog.shift()!
+      this.#backlogBytes -= message.byteLength
+      this.#events.emit('message', message)
+    }
   }
 
   #onPeerError(err: Error & { code?: string }): void {

@@ -6,7 +6,11 @@ import type { Link, Signaler, Transport, TransportEvents } from '../types.js'
 import { WEBRTC_LINK_DEFAULTS, WebRtcLink, type WebRtcLinkLimits } from './webrtc-link.js'
 
 /** The WebRTC implementation for environments without a global one (Node: `@roamhq/wrtc`). */
-export type WrtcImplementation = NonNullable<SimplePeerNs.Options['wrtc']>
+export interface WrtcImplementation {
+  RTCPeerConnection: typeof RTCPeerConnection
+  RTCSessionDescription: typeof RTCSessionDescription
+  RTCIceCandidate: typeof RTCIceCandidate
+}
 
 export interface WebRtcTransportOptions {
   /** Carries signal blobs: the signaling client at bootstrap, the mesh later. */
@@ -51,6 +55,16 @@ type Session = { peer: SimplePeerNs.Instance; link: WebRtcLink; incoming: boolea
 let linkCounter = 0
 
 /**
+ * RTCPeerConnections created by every WebRtcTransport in this page (or process) so far.
+ * Chromium allows a page 500 over its lifetime; MeshSocket keeps under its `connectionBudget`.
+ * Module state on purpose: the cap is per page, whatever number of transports share it.
+ */
+let pageConnections = 0
+export function pageConnectionsCreated(): number {
+  return pageConnections
+}
+
+/**
  * Makes WebRTC links with simple-peer. Each link is one RTCPeerConnection with one data channel;
  * each connection attempt has its own session id, so two nodes may have several attempts in
  * flight (both dialling at once, a redial while an old link lingers) without mixing signals.
@@ -77,7 +91,10 @@ export class WebRtcTransport implements Transport {
     this.#dialTimeoutMs = options.dialTimeoutMs ?? WEBRTC_TRANSPORT_DEFAULTS.dialTimeoutMs
     this.#maxPendingIncoming = options.maxPendingIncoming ?? WEBRTC_TRANSPORT_DEFAULTS.maxPendingIncoming
     this.#linkLimits = { ...WEBRTC_LINK_DEFAULTS, ...options.link }
-    if (this.#linkLimits.chunkBytes < 64) throw new RangeError('link.chunkBytes must be at least 64')
+    const l = this.#linkLimits
+    if (!(l.chunkBytes >= 64 && l.maxMessageBytes >= 0 && l.highWaterMark >= 0 && l.closeTimeoutMs >= 0 && this.#dialTimeoutMs >= 0)) {
+      throw new TransportError('INVALID_OPTION', 'invalid WebRtcTransport limits (chunkBytes >= 64, the others >= 0)')
+    }
     this.#offSignal = this.#signaler.on('signal', (from, data) => this.#onSignal(from, data))
   }
 
@@ -156,11 +173,16 @@ export class WebRtcTransport implements Transport {
       throw new TransportError('WEBRTC_UNAVAILABLE', 'no WebRTC implementation: pass `wrtc` in Node', { cause: err })
     }
     this.#created++
+    pageConnections++
     const link = new WebRtcLink(peer, { id: `webrtc-${++linkCounter}`, remoteId, limits: this.#linkLimits })
     const session: Session = { peer, link, incoming: !initiator }
     this.#sessions.set(key, session)
     peer.on('signal', (data: SimplePeerNs.SignalData) => {
-      this.#signaler.sendSignal(remoteId, { v: 1, s: sessionId, d: data } satisfies Envelope)
+      try {
+        this.#signaler.sendSignal(remoteId, { v: 1, s: sessionId, d: data } satisfies Envelope)
+      } catch {
+        void link.close() // the signaling path is gone or refused the blob: this attempt cannot finish
+      }
     })
     link.on('close', () => {
       if (this.#sessions.get(key) === session) this.#sessions.delete(key)

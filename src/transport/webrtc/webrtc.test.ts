@@ -62,6 +62,33 @@ describe('WebRtcTransport', () => {
     expect(c.a.activeConnections).toBe(0)
   })
 
+  it('messages sent as soon as dial() resolves reach the accepting side (simple-peer delivers before its connect)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const t = pairOfTransports()
+      cleanups.push(t.close)
+      const got = new Promise<Uint8Array>((resolve) => t.b.on('link', (l) => l.on('message', resolve)))
+      const link = await t.a.dial('bob')
+      await link.send(new Uint8Array([42, i]))
+      expect([...(await got)]).toEqual([42, i])
+    }
+  })
+
+  it('a listener attached late still receives what arrived before it, in order', async () => {
+    const c = await connect()
+    cleanups.push(c.close)
+    const echo = new Promise<void>((resolve) => c.linkA.on('message', () => resolve()))
+    for (let i = 0; i < 3; i++) await c.linkA.send(new Uint8Array([i]))
+    await c.linkA.send(new Uint8Array([9])) // b answers the last one, once it listens
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    const got: number[] = []
+    c.linkB.on('message', (m) => {
+      got.push(m[0]!)
+      if (m[0] === 9) void c.linkB.send(new Uint8Array([1]))
+    })
+    await echo
+    expect(got).toEqual([0, 1, 2, 9])
+  })
+
   it('two nodes dialling each other at once get two working links', async () => {
     const t = pairOfTransports()
     cleanups.push(t.close)
