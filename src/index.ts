@@ -37,3 +37,10 @@ export {
 } from './errors.js'
 export type { ErrorCode, WireErrorCode, IdentityErrorCode, TransportErrorCode } from './errors.js'
 export { toHex, fromHex } from './util/bytes.js'
+
+// Mesh network.
+export { MeshSocket, MESH_DEFAULTS } from './mesh/mesh-socket.js'
+export type { MeshSocketOptions, ReceivedMessage, MeshEvents, MeshServices, MeshStats } from './mesh/mesh-socket.js'
+export type { MeshNetwork, MeshNetworkContext, MeshNetworkFactory } from './mesh/network.js'
+export { MeshError, MESH_ERROR_CODES } from './errors.js'
+export type { MeshErrorCode } from './errors.js'

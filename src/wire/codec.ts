@@ -86,7 +86,14 @@ export class FrameCodec {
   }
 
   encode(msg: FrameMessage): Uint8Array {
-    const body = encodeBody(msg, this.#limits)
+    return this.frame(encodeBody(msg, this.#limits))
+  }
+
+  /**
+   * Frames an already-encoded body (ID || P), compressing it by the link's rule. Relays use it
+   * to forward a message byte-for-byte, so its id stays the same on every hop.
+   */
+  frame(body: Uint8Array): Uint8Array {
     let wire = body
     if (this.#sendMethod !== undefined && body.length >= this.#minCompressBytes) {
       if (this.#skip > 0) {

@@ -23,6 +23,8 @@ export interface FrameMessage {
 export interface DecodedFrame extends FrameMessage {
   /** The 32-byte SHA-256 of P: the message id. */
   id: Uint8Array
+  /** ID || P, uncompressed: what a relay forwards unchanged (re-encoding could change P). */
+  body: Uint8Array
 }
 
 export const LEN_BYTES = 4
@@ -156,5 +158,5 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions = {}): Dec
     }
   }
   checkHeader(type, sender, time)
-  return { type: type as number, sender: sender as string, time: time as number, payload, id: body.slice(0, ID_BYTES) }
+  return { type: type as number, sender: sender as string, time: time as number, payload, id: body.slice(0, ID_BYTES), body }
 }

@@ -1,0 +1,435 @@
+import { MeshError, P2PError } from '../errors.js'
+import type { Link } from '../transport/types.js'
+import { pageConnectionsCreated } from '../transport/webrtc/webrtc-transport.js'
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
+import { Emitter } from '../util/emitter.js'
+import { toHex } from '../util/bytes.js'
+import { encodeBody, type DecodedFrame } from '../wire/frame.js'
+import { protocolId as makeProtocolId } from '../wire/ids.js'
+import { Identity } from '../wire/identity.js'
+import { meshFrame, type MeshMessage } from './messages.js'
+import { MeshSignaler } from './mesh-signaler.js'
+import { webRtcNetwork, type MeshNetwork, type MeshNetworkFactory } from './network.js'
+import { PeerLink } from './peer-link.js'
+import { Router, type RouterStats } from './router.js'
+import { Candidates } from './candidates.js'
+import { MESH_DEFAULTS, resolveMeshOptions, type MeshSocketOptions, type ResolvedMeshOptions } from './options.js'
+
+/** A user message as the application receives it. */
+export interface ReceivedMessage {
+  type: 'broadcast' | 'whisper'
+  /** The originating node's id. */
+  sender: string
+  /** Exactly what the sender passed to send()/whisper(). */
+  payload: unknown[]
+  /** Hex of the 32-byte message id. */
+  id: string
+  /** The sender's timestamp, Unix seconds (informational: nothing depends on it). */
+  time: number
+  /** Whispers back to the sender: directly if it is a neighbour, else routed through the mesh. */
+  reply(...payload: unknown[]): Promise<void>
+}
+
+export type MeshEvents = {
+  message: [message: ReceivedMessage]
+  peer: [id: string]
+  'peer-left': [id: string, reason: P2PError | undefined]
+  error: [err: P2PError]
+}
+
+/** Injected services (tests pass a simulated network and virtual clock). */
+export interface MeshServices {
+  clock?: Clock
+  random?: () => number
+  network?: MeshNetworkFactory
+}
+
+export interface MeshStats extends RouterStats {
+  peers: number
+  messagesOut: number
+  messagesIn: number
+  bytesOut: number
+  bytesIn: number
+  /** Uncompressed body bytes / bytes on the wire, over all links so far (1 = no saving). */
+  compressionRatio: number
+  badFrames: number
+  recvDropped: number
+}
+
+/**
+ * An unorganised mesh network (p2p.today's MeshSocket): broadcasts are flooded, whispers go to
+ * one node (routed if it is not a neighbour), peers are exchanged and replaced as they come and
+ * go. See README for the API and docs/protocol.md for the messages.
+ */
+export class MeshSocket {
+  readonly #options: ResolvedMeshOptions
+  readonly #clock: Clock
+  readonly #random: () => number
+  readonly #events = new Emitter<MeshEvents>((err, event) => console.error(`p2p-today: a mesh '${String(event)}' listener threw`, err))
+  readonly #handlers: ((message: ReceivedMessage) => boolean | void)[] = []
+  readonly #queue: ReceivedMessage[] = []
+  readonly #links = new Set<PeerLink>()
+  readonly #peers = new Map<string, PeerLink>()
+  readonly #dialing = new Set<string>()
+  readonly #candidates: Candidates
+  readonly #started: Promise<void>
+  readonly #ready: Promise<void>
+  #resolveReady!: () => void
+  #identity: Identity | undefined
+  #protocolId = ''
+  #router: Router | undefined
+  #signaler: MeshSignaler | undefined
+  #network: MeshNetwork | undefined
+  #keepalive: TimerHandle | undefined
+  #maintainTimer: TimerHandle | undefined
+  #closing: Promise<void> | undefined
+  #nonce = 0
+  #budgetReported = false
+  readonly #counters = { messagesOut: 0, messagesIn: 0, badFrames: 0, recvDropped: 0 }
+
+  constructor(options: MeshSocketOptions = {}, services: MeshServices = {}) {
+    this.#options = resolveMeshOptions(options, services.network !== undefined)
+    this.#clock = services.clock ?? systemClock
+    this.#random = services.random ?? Math.random
+    this.#candidates = new Candidates(this.#options.maxCandidates, this.#random)
+    this.#ready = new Promise((resolve) => (this.#resolveReady = resolve))
+    const network =
+      services.network ??
+      webRtcNetwork({
+        signaling: this.#options.signaling,
+        iceServers: options.iceServers,
+        wrtc: options.wrtc,
+        WebSocket: options.WebSocket,
+      })
+    this.#started = this.#start(network, options.identity)
+    this.#started.catch((err: unknown) => this.#report(err instanceof P2PError ? err : new MeshError('MESH_CLOSED', 'mesh failed to start', { cause: err })))
+  }
+
+  /** This node's id (throws NOT_READY-like MESH_CLOSED before the identity exists: await ready()). */
+  get id(): string {
+    if (this.#identity === undefined) throw new MeshError('INVALID_ARGUMENT', 'the node id is known once ready() resolves')
+    return this.#identity.id
+  }
+
+  /** The subnet's protocol id. */
+  get protocolId(): string {
+    return this.#protocolId
+  }
+
+  /** Ids of the direct peers (handshake complete). */
+  get peers(): string[] {
+    return [...this.#peers.keys()]
+  }
+
+  /** Resolves when connected to at least one peer, or alone in the network; rejects if start-up failed. */
+  async ready(): Promise<void> {
+    await this.#started
+    await this.#ready
+  }
+
+  on<K extends keyof MeshEvents>(event: K, fn: (...args: MeshEvents[K]) => void): () => void {
+    return this.#events.on(event, fn)
+  }
+
+  /** Handlers run in order on each user message; the first to return true consumes it. */
+  registerHandler(handler: (message: ReceivedMessage) => boolean | void): () => void {
+    this.#handlers.push(handler)
+    return () => {
+      const i = this.#handlers.indexOf(handler)
+      if (i >= 0) this.#handlers.splice(i, 1)
+    }
+  }
+
+  /** Takes up to `n` queued messages that no handler consumed (oldest first). */
+  recv(n = 1): ReceivedMessage[] {
+    return this.#queue.splice(0, Math.max(0, n))
+  }
+
+  /**
+   * Broadcasts `payload` to every node of the network. Throws INVALID_PAYLOAD for values the
+   * wire cannot carry. Resolves when every neighbour link accepted it (await for backpressure).
+   */
+  send(...payload: unknown[]): Promise<void> {
+    const router = this.#live()
+    const { body, id } = this.#unique({ kind: 'broadcast', payload })
+    this.#counters.messagesOut++
+    return router.broadcast(body, id)
+  }
+
+  /** Sends `payload` to one node: directly if it is a neighbour, else routed through the mesh. */
+  whisper(to: string, ...payload: unknown[]): Promise<void> {
+    const router = this.#live()
+    if (typeof to !== 'string' || to === '') throw new MeshError('INVALID_ARGUMENT', 'whisper(to, ...payload) needs a node id')
+    this.#counters.messagesOut++
+    const direct = this.#peers.get(to)
+    if (direct !== undefined) return direct.send({ kind: 'whisper', payload })
+    const { body, id } = this.#unique({ kind: 'routed-whisper', target: to, payload })
+    return router.route(body, id, to, false)
+  }
+
+  get stats(): MeshStats {
+    let body = 0
+    let wire = 0
+    let inBytes = 0
+    for (const l of this.#links) {
+      body += l.codec.stats.bodyBytesOut
+      wire += l.codec.stats.wireBytesOut
+      inBytes += l.codec.stats.wireBytesIn
+    }
+    const r = this.#router?.stats ?? { originated: 0, relayed: 0, duplicates: 0, delivered: 0 }
+    return { ...r, ...this.#counters, peers: this.#peers.size, bytesOut: wire, bytesIn: inBytes, compressionRatio: wire === 0 ? 1 : body / wire }
+  }
+
+  /** Idempotent: closes every link and the signaling connection; afterwards methods throw MESH_CLOSED. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#clock.clearTimeout(this.#keepalive)
+      this.#clock.clearTimeout(this.#maintainTimer)
+      await this.#started.catch(() => {})
+      await Promise.all([...this.#links].map((l) => l.close()))
+      await this.#network?.close()
+      this.#resolveReady()
+      this.#events.removeAll()
+    })()
+    return this.#closing
+  }
+
+  // ---- start-up ---------------------------------------------------------------------------
+
+  async #start(factory: MeshNetworkFactory, identity: Identity | undefined): Promise<void> {
+    this.#identity = identity ?? (await Identity.generate())
+    this.#protocolId = makeProtocolId(this.#options.subnet, this.#options.transportName)
+    const localId = this.#identity.id
+    this.#signaler = new MeshSignaler(localId, (to, blob) => this.#relaySignal(to, blob))
+    this.#router = new Router(
+      {
+        localId,
+        now: () => this.#clock.now(),
+        neighbours: () => this.#peers.values(),
+        neighbour: (id) => this.#peers.get(id),
+        deliver: (kind, frame, payload, via) => this.#deliver(kind, frame, payload, via),
+        signal: (from, blob) => this.#signaler?.receive(from, blob),
+      },
+      { seen: this.#options.seenCache },
+    )
+    const network = await factory({ identity: this.#identity, protocolId: this.#protocolId, signaler: this.#signaler })
+    this.#network = network
+    if (this.#closing !== undefined) return void (await network.close())
+    this.#signaler.attachServer(network.server)
+    network.transport.on('link', (link) => this.#accept(link))
+    for (const id of network.bootstrap) this.#candidates.add(id, this.#clock.now())
+    this.#scheduleKeepalive()
+    this.#maintain()
+  }
+
+  // ---- links --------------------------------------------------------------------------------
+
+  #accept(link: Link): void {
+    if (this.#closing !== undefined) return void link.close()
+    let incoming = 0
+    for (const l of this.#links) if (!l.outgoing) incoming++
+    if (incoming >= this.#options.maxIncoming) return void link.close()
+    this.#adopt(link, false)
+  }
+
+  #adopt(link: Link, outgoing: boolean): void {
+    const peer = new PeerLink(link, outgoing, {
+      localId: this.id,
+      protocolId: this.#protocolId,
+      codec: { compressions: this.#options.compressions, maxFrameBytes: this.#options.maxFrameBytes },
+      clock: this.#clock,
+      handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
+      maxBadFrames: this.#options.maxBadFrames,
+    })
+    this.#links.add(peer)
+    peer.on('ready', () => this.#onReady(peer))
+    peer.on('closed', (reason) => this.#onClosed(peer, reason))
+    peer.on('bad-frame', (err) => {
+      this.#counters.badFrames++
+      this.#report(err)
+    })
+    peer.on('message', (message, frame) => this.#onMessage(peer, message, frame))
+    peer.start()
+  }
+
+  #onReady(peer: PeerLink): void {
+    const id = peer.remoteId!
+    this.#candidates.succeeded(id)
+    const existing = this.#peers.get(id)
+    if (existing !== undefined) {
+      // Both dialled at once: keep the link dialled by the smaller id, on both sides alike.
+      const dialer = (l: PeerLink): string => (l.outgoing ? this.id : id)
+      const keep = dialer(peer) === (this.id < id ? this.id : id) ? peer : existing
+      const drop = keep === peer ? existing : peer
+      this.#peers.set(id, keep)
+      void drop.close()
+      return
+    }
+    this.#peers.set(id, peer)
+    void peer.send({ kind: 'peers', peers: this.peers.filter((p) => p !== id) })
+    this.#events.emit('peer', id)
+    this.#resolveReady()
+  }
+
+  #onClosed(peer: PeerLink, reason: P2PError | undefined): void {
+    this.#links.delete(peer)
+    const id = peer.remoteId
+    if (id !== undefined && this.#peers.get(id) === peer) {
+      this.#peers.delete(id)
+      this.#events.emit('peer-left', id, reason)
+    }
+    if (reason instanceof MeshError) this.#report(reason)
+    if (id !== undefined && reason instanceof MeshError && reason.code === 'SUBNET_MISMATCH') this.#candidates.forget(id)
+    this.#scheduleMaintain(0)
+  }
+
+  #onMessage(peer: PeerLink, message: MeshMessage, frame: DecodedFrame): void {
+    this.#counters.messagesIn++
+    switch (message.kind) {
+      case 'ping':
+        return void peer.send({ kind: 'pong', nonce: message.nonce })
+      case 'pong':
+      case 'handshake':
+        return
+      case 'peers':
+        for (const id of message.peers) if (id !== this.id) this.#candidates.add(id, this.#clock.now())
+        return this.#scheduleMaintain(0)
+      case 'peers-request':
+        return void peer.send({ kind: 'peers', peers: this.peers.filter((p) => p !== peer.remoteId) })
+      case 'whisper':
+        if (frame.sender !== peer.remoteId) {
+          this.#counters.badFrames++
+          return this.#report(new MeshError('BAD_FRAME', `neighbour ${peer.remoteId ?? '?'} sent a direct whisper as ${frame.sender}`, { peerId: peer.remoteId }))
+        }
+        return this.#deliver('whisper', frame, message.payload, peer)
+      default:
+        return this.#router?.receive(peer, message, frame)
+    }
+  }
+
+  // ---- delivery -------------------------------------------------------------------------------
+
+  #deliver(type: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[], _via: PeerLink): void {
+    const sender = frame.sender
+    const message: ReceivedMessage = {
+      type,
+      sender,
+      payload,
+      id: toHex(frame.id),
+      time: frame.time,
+      reply: (...args: unknown[]) => this.whisper(sender, ...args),
+    }
+    for (const handler of [...this.#handlers]) {
+      try {
+        if (handler(message) === true) return
+      } catch (err: unknown) {
+        this.#report(new MeshError('HANDLER_FAILED', 'a message handler threw', { cause: err, peerId: sender }))
+      }
+    }
+    this.#queue.push(message)
+    if (this.#queue.length > this.#options.maxQueuedMessages) {
+      this.#queue.shift()
+      this.#counters.recvDropped++
+    }
+    this.#events.emit('message', message)
+  }
+
+  // ---- peer management ----------------------------------------------------------------------
+
+  #scheduleMaintain(ms: number): void {
+    if (this.#closing !== undefined) return
+    this.#clock.clearTimeout(this.#maintainTimer)
+    this.#maintainTimer = this.#clock.setTimeout(() => this.#maintain(), ms)
+  }
+
+  /** Dials candidates until `maxOutgoing` outgoing links exist or are being made. */
+  #maintain(): void {
+    if (this.#closing !== undefined || this.#network === undefined) return
+    const now = this.#clock.now()
+    let outgoing = this.#dialing.size
+    for (const l of this.#links) if (l.outgoing) outgoing++
+    while (outgoing < this.#options.maxOutgoing) {
+      if (pageConnectionsCreated() >= this.#options.connectionBudget) {
+        if (!this.#budgetReported) this.#report(new MeshError('CONNECTION_BUDGET', `connection budget of ${this.#options.connectionBudget} reached: not dialling`))
+        this.#budgetReported = true
+        break
+      }
+      const connected = new Set([...this.#dialing, ...[...this.#links].map((l) => l.remoteId)])
+      const id = this.#candidates.pick(now, (c) => c !== this.id && !connected.has(c))
+      if (id === undefined) break
+      outgoing++
+      this.#dial(id)
+    }
+    if (this.#peers.size === 0 && this.#dialing.size === 0 && this.#links.size === 0) this.#resolveReady() // alone
+    const next = this.#candidates.nextAttemptAt(now)
+    this.#scheduleMaintain(Math.max(this.#options.maintainIntervalMs, next === undefined ? 0 : next - now))
+  }
+
+  #dial(id: string): void {
+    this.#dialing.add(id)
+    this.#network!.transport.dial(id).then(
+      (link) => {
+        this.#dialing.delete(id)
+        if (this.#closing !== undefined) return void link.close()
+        this.#adopt(link, true)
+      },
+      () => {
+        this.#dialing.delete(id)
+        this.#candidates.failed(id, this.#clock.now())
+        this.#scheduleMaintain(0)
+      },
+    )
+  }
+
+  // ---- keepalive ------------------------------------------------------------------------------
+
+  #scheduleKeepalive(): void {
+    this.#keepalive = this.#clock.setTimeout(() => {
+      const now = this.#clock.now()
+      for (const peer of [...this.#peers.values()]) {
+        if (now - peer.lastHeard > this.#options.peerTimeoutMs) {
+          peer.fail(new MeshError('PEER_TIMEOUT', `nothing from ${peer.remoteId ?? '?'} for ${now - peer.lastHeard} ms`, { peerId: peer.remoteId }))
+        } else if (now - peer.lastSent >= this.#options.keepaliveMs) {
+          void peer.send({ kind: 'ping', nonce: ++this.#nonce })
+        }
+      }
+      if (this.#closing === undefined) this.#scheduleKeepalive()
+    }, this.#options.keepaliveMs)
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  #live(): Router {
+    if (this.#closing !== undefined) throw new MeshError('MESH_CLOSED', 'the mesh socket is closed')
+    if (this.#router === undefined) throw new MeshError('INVALID_ARGUMENT', 'the mesh is starting: await ready() first')
+    return this.#router
+  }
+
+  /**
+   * Encodes one of our messages. In 0.7 two identical messages in the same second have the same
+   * id, so the second would be dropped as a duplicate everywhere; a repeat gets its timestamp
+   * moved on by a second until its id is new.
+   */
+  #unique(message: MeshMessage): { body: Uint8Array; id: Uint8Array } {
+    const now = this.#clock.now()
+    for (let t = Math.floor(now / 1000); ; t++) {
+      const body = encodeBody(meshFrame(message, this.id, t), { maxFrameBytes: this.#options.maxFrameBytes })
+      const id = body.subarray(0, 32)
+      if (!this.#router!.seen.has(toHex(id), now)) return { body, id }
+    }
+  }
+
+  #relaySignal(to: string, blob: Record<string, unknown>): boolean {
+    if (this.#peers.size === 0 || this.#router === undefined || this.#closing !== undefined) return false
+    const { body, id } = this.#unique({ kind: 'routed-signal', target: to, blob })
+    void this.#router.route(body, id, to, true)
+    return true
+  }
+
+  #report(err: P2PError): void {
+    if (this.#events.listenerCount('error') > 0) this.#events.emit('error', err)
+  }
+}
+
+export { MESH_DEFAULTS }
+export type { MeshSocketOptions }

@@ -1,0 +1,152 @@
+import { toHex } from '../util/bytes.js'
+import type { DecodedFrame } from '../wire/frame.js'
+import type { MeshMessage } from './messages.js'
+import type { PeerLink } from './peer-link.js'
+import { SeenCache, type SeenCacheLimits } from './seen-cache.js'
+
+/** What the router needs from the socket around it. */
+export interface RouterHost {
+  readonly localId: string
+  now(): number
+  /** Neighbours whose handshake is complete. */
+  neighbours(): Iterable<PeerLink>
+  neighbour(id: string): PeerLink | undefined
+  deliver(kind: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[], via: PeerLink): void
+  signal(from: string, blob: Record<string, unknown>): void
+}
+
+export interface RouterLimits {
+  seen: Partial<SeenCacheLimits>
+  /** Reverse-path entries kept (origin → the link its messages arrived on). */
+  maxRoutes: number
+  /** A route older than this is not trusted any more (ms). */
+  routeTtlMs: number
+}
+
+export const ROUTER_DEFAULTS: Readonly<RouterLimits> = Object.freeze({ seen: {}, maxRoutes: 4096, routeTtlMs: 5 * 60_000 })
+
+export interface RouterStats {
+  /** Messages this node originated (broadcasts and routed messages). */
+  originated: number
+  /** Frames relayed to a neighbour on behalf of someone else. */
+  relayed: number
+  /** Copies of an already-seen message that arrived and were dropped (never delivered twice). */
+  duplicates: number
+  /** Messages delivered to this node's application. */
+  delivered: number
+}
+
+/**
+ * Flooding and routing (pure logic over PeerLinks, no timers).
+ *
+ * - A broadcast is relayed once, before local delivery, to every neighbour except the one it
+ *   came from and its origin; a message id seen before is dropped. Dedup is by message id alone
+ *   and its memory is the receiver's clock (SeenCache), not the sender's timestamp.
+ * - Every flooded or routed message teaches "origin is reachable through this link" (reverse
+ *   path learning). A routed message (whisper or WebRTC signal to a non-neighbour) goes straight
+ *   to the target if it is a neighbour, else along a learned route, else is flooded; each node
+ *   forwards a given id at most once, so stale routes cannot loop. Replies therefore follow the
+ *   path the request came by.
+ */
+export class Router {
+  readonly #host: RouterHost
+  readonly #limits: RouterLimits
+  readonly seen: SeenCache
+  readonly #routes = new Map<string, { link: PeerLink; at: number }>()
+  readonly stats: RouterStats = { originated: 0, relayed: 0, duplicates: 0, delivered: 0 }
+
+  constructor(host: RouterHost, limits: Partial<RouterLimits> = {}) {
+    this.#host = host
+    this.#limits = { ...ROUTER_DEFAULTS, ...limits }
+    this.seen = new SeenCache(this.#limits.seen)
+  }
+
+  /** Sends our own broadcast body to every neighbour. */
+  broadcast(body: Uint8Array, id: Uint8Array): Promise<void> {
+    this.seen.add(toHex(id), this.#host.now())
+    this.stats.originated++
+    return this.#toAll(body, undefined, undefined)
+  }
+
+  /** Sends our own routed message (to a non-neighbour, or a reply) towards `target`. */
+  route(body: Uint8Array, id: Uint8Array, target: string, urgent: boolean): Promise<void> {
+    this.seen.add(toHex(id), this.#host.now())
+    this.stats.originated++
+    return this.#towards(target, body, undefined, urgent)
+  }
+
+  /** Handles a message that arrived on `from`. Handshakes and keepalives are the socket's. */
+  receive(from: PeerLink, message: MeshMessage, frame: DecodedFrame): void {
+    switch (message.kind) {
+      case 'broadcast': {
+        if (!this.#firstSight(frame, from)) return
+        void this.#toAll(frame.body, from, frame.sender)
+        this.stats.delivered++
+        this.#host.deliver('broadcast', frame, message.payload, from)
+        return
+      }
+      case 'routed-whisper':
+      case 'routed-signal': {
+        if (!this.#firstSight(frame, from)) return
+        if (message.target !== this.#host.localId) {
+          void this.#towards(message.target, frame.body, from, message.kind === 'routed-signal')
+          return
+        }
+        if (message.kind === 'routed-signal') return this.#host.signal(frame.sender, message.blob)
+        this.stats.delivered++
+        this.#host.deliver('whisper', frame, message.payload, from)
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  /** The neighbour that last brought us a message from `origin`, if still usable. */
+  nextHop(origin: string): PeerLink | undefined {
+    const route = this.#routes.get(origin)
+    if (route === undefined) return undefined
+    if (route.link.state !== 'ready' || this.#host.now() - route.at > this.#limits.routeTtlMs) {
+      this.#routes.delete(origin)
+      return undefined
+    }
+    return route.link
+  }
+
+  #firstSight(frame: DecodedFrame, from: PeerLink): boolean {
+    if (!this.seen.add(toHex(frame.id), this.#host.now())) {
+      this.stats.duplicates++
+      return false
+    }
+    if (frame.sender !== this.#host.localId) this.#learn(frame.sender, from)
+    return true
+  }
+
+  #learn(origin: string, link: PeerLink): void {
+    this.#routes.delete(origin) // re-insert: Map order is recency
+    this.#routes.set(origin, { link, at: this.#host.now() })
+    if (this.#routes.size > this.#limits.maxRoutes) {
+      const oldest = this.#routes.keys().next()
+      if (oldest.done !== true) this.#routes.delete(oldest.value)
+    }
+  }
+
+  #towards(target: string, body: Uint8Array, from: PeerLink | undefined, urgent: boolean): Promise<void> {
+    const hop = this.#host.neighbour(target) ?? this.nextHop(target)
+    if (hop !== undefined && hop !== from) {
+      if (from !== undefined) this.stats.relayed++
+      return hop.forward(body, urgent)
+    }
+    return this.#toAll(body, from, undefined, urgent)
+  }
+
+  #toAll(body: Uint8Array, except: PeerLink | undefined, origin: string | undefined, urgent = false): Promise<void> {
+    const sends: Promise<void>[] = []
+    for (const link of this.#host.neighbours()) {
+      if (link === except || (origin !== undefined && link.remoteId === origin)) continue
+      if (except !== undefined) this.stats.relayed++
+      sends.push(link.forward(body, urgent))
+    }
+    return Promise.all(sends).then(() => {})
+  }
+}
