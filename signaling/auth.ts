@@ -6,7 +6,8 @@ import type { NonceIssuer } from './nonces.js'
 
 /**
  * Identity-tied registration. The WebSocket URL carries
- *   key=peerjs, id, token (PeerJS's), net, pub (base64url Ed25519 key), nonce, sig (base64url)
+ *   key=peerjs, id, token (PeerJS's; required, but the server replaces it), net,
+ *   pub (base64url Ed25519 key), nonce, sig (base64url)
  * and the server admits it only if the nonce is its own, fresh and unused, id is the node id
  * of pub, and sig is pub's signature of "p2p-today-signaling|<nonce>|<id>|<net>".
  */

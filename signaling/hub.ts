@@ -1,5 +1,5 @@
 import type { PeersPayload, RefusalPayload, WelcomePayload } from '../src/transport/signaling/messages.js'
-import { CLOSE_CODES, MessageType, type RefusalReason } from '../src/transport/signaling/protocol.js'
+import { CLOSE_CODES, CLOSE_REPLACED, MessageType, REPLACED_CLOSE_REASON, type RefusalReason } from '../src/transport/signaling/protocol.js'
 import { authenticate, parseRegistration } from './auth.js'
 import { HEARTBEAT_FRAME, decodeClientMessage, relayFrame } from './client-messages.js'
 import { NonceIssuer } from './nonces.js'
@@ -9,8 +9,12 @@ import { SessionRegistry, type Session } from './registry.js'
 
 /**
  * The policy of the signaling server, apart from its sockets: who may register (challenge,
- * admission), what a registered client may send (the message gate), and discovery. The
- * PeerJS server does the rest: the OPEN/ID-TAKEN protocol, relaying, heartbeat expiry.
+ * admission, takeover of a live id), what a registered client may send (the message gate),
+ * and discovery. The PeerJS server does the rest: OPEN, relaying, heartbeat expiry.
+ *
+ * One session per id. A registration proves the id's key with a fresh nonce, so a new one for
+ * a live id in the same subnet replaces the live session (a reload or a crash must not lock a
+ * node out until the dead socket expires); in another subnet it is refused with ID_TAKEN.
  */
 
 /** What the hub needs of a WebSocket (ws's satisfies it). */
@@ -30,6 +34,8 @@ interface LiveSession extends Session<HubSocket> {
   received: number
   /** Frames refused for rate in a row. */
   strikes: number
+  /** It replaced a live session of its id (PeerJS then swaps sockets without sending OPEN). */
+  readonly takeover: boolean
 }
 
 export interface HubServices {
@@ -68,34 +74,66 @@ export class SignalingHub {
   /** Runs in ws verifyClient, before the upgrade completes and before PeerJS sees the id. */
   async verify(ip: string, url: string | undefined): Promise<Admission> {
     if (!this.#attempts.take(ip)) return { ok: false, reason: 'RATE_LIMITED' }
-    const capacity = this.#capacityRefusal(ip)
-    if (capacity !== undefined) return { ok: false, reason: capacity }
     const reg = parseRegistration(url)
     if (reg === undefined) return { ok: false, reason: 'BAD_REQUEST' }
+    // Before the signature check, which is the expensive part; ID_TAKEN only after it, so
+    // that only the key holder learns where its id is live.
+    const capacity = this.#capacityRefusal(ip, this.#sameNet(reg.id, reg.net))
+    if (capacity !== undefined) return { ok: false, reason: capacity }
     const refusal = await authenticate(reg, this.#nonces)
     if (refusal !== undefined) return { ok: false, reason: refusal }
     return { ok: true, id: reg.id, net: reg.net, ip }
   }
 
   /**
-   * Runs when the upgraded socket is handed over, synchronously: re-checks capacity and the id
-   * (state may have changed while the signature was verified), then registers the session.
-   * On refusal the socket is told why and closed, and undefined is returned.
+   * Runs when the upgraded socket is handed over, synchronously: re-checks the id and capacity
+   * (state may have changed while the signature was verified), replaces a live session of the
+   * id in the same subnet (see #supersede), then registers the session. On refusal the socket
+   * is told why and closed, and undefined is returned.
    */
   admit(socket: HubSocket, admission: Admission): LiveSession | undefined {
-    const reason = !admission.ok
-      ? admission.reason
-      : (this.#capacityRefusal(admission.ip) ?? (this.#registry.has(admission.id) ? 'ID_TAKEN' : undefined))
-    if (!admission.ok || reason !== undefined) {
-      this.refuse(socket, reason ?? 'BAD_REQUEST')
+    if (!admission.ok) {
+      this.refuse(socket, admission.reason)
       return undefined
     }
+    const live = this.#registry.get(admission.id)
+    const reason = live !== undefined && live.net !== admission.net ? 'ID_TAKEN' : this.#capacityRefusal(admission.ip, live)
+    if (reason !== undefined) {
+      this.refuse(socket, reason)
+      return undefined
+    }
+    if (live !== undefined) this.#supersede(live)
     const { now } = this.#services
     const bucket = new TokenBucket({ capacity: this.#options.messageBurst, perMs: this.#options.messagesPerSecond / 1000 }, now())
-    const session: LiveSession = { id: admission.id, net: admission.net, ip: admission.ip, socket, bucket, received: 0, strikes: 0 }
+    const session: LiveSession = {
+      id: admission.id,
+      net: admission.net,
+      ip: admission.ip,
+      socket,
+      bucket,
+      received: 0,
+      strikes: 0,
+      takeover: live !== undefined,
+    }
     this.#registry.add(session)
     this.#bySocket.set(socket, session)
     return session
+  }
+
+  /**
+   * Forgets `old` at once and closes its socket with CLOSE_REPLACED. Whatever its socket does
+   * later is inert: its frames find no session at the gate, and its 'close' (release) finds
+   * nothing to remove. PeerJS, given the same token for the id, swaps the new socket into the
+   * id's client and ignores the old socket's close.
+   */
+  #supersede(old: Session<HubSocket>): void {
+    this.#bySocket.delete(old.socket)
+    this.#registry.remove(old)
+    try {
+      old.socket.close(CLOSE_REPLACED, REPLACED_CLOSE_REASON)
+    } catch (err: unknown) {
+      this.#services.log('close failed', err)
+    }
   }
 
   /** Forgets the session on `socket` (socket closed or expired). Idempotent. */
@@ -117,10 +155,14 @@ export class SignalingHub {
     if (session !== undefined && session.socket.readyState !== OPEN) this.release(session.socket)
   }
 
-  /** Sends P2P-WELCOME; called once PeerJS has sent OPEN. */
+  /**
+   * Sends P2P-WELCOME; called once PeerJS has registered the socket. PeerJS sent OPEN for a
+   * new id; for a takeover it swapped sockets silently, so OPEN is sent here.
+   */
   welcome(socket: HubSocket): void {
     const session = this.#bySocket.get(socket)
     if (session === undefined) return
+    if (session.takeover) send(socket, { type: MessageType.OPEN })
     const payload: WelcomePayload = {
       id: session.id,
       net: session.net,
@@ -189,10 +231,18 @@ export class SignalingHub {
     send(socket, { type: MessageType.ERROR, payload })
   }
 
-  #capacityRefusal(ip: string): RefusalReason | undefined {
-    if (this.#registry.size >= this.#options.maxClients) return 'SERVER_FULL'
-    if (this.#registry.countIp(ip) >= this.#options.maxClientsPerIp) return 'RATE_LIMITED'
+  /** Capacity for one more session from `ip`; a takeover of `replacing` frees its own slots. */
+  #capacityRefusal(ip: string, replacing?: Session<HubSocket>): RefusalReason | undefined {
+    if (replacing === undefined && this.#registry.size >= this.#options.maxClients) return 'SERVER_FULL'
+    const freed = replacing?.ip === ip ? 1 : 0
+    if (this.#registry.countIp(ip) - freed >= this.#options.maxClientsPerIp) return 'RATE_LIMITED'
     return undefined
+  }
+
+  /** The live session of `id` if it is in `net` (one a registration would replace). */
+  #sameNet(id: string, net: string): Session<HubSocket> | undefined {
+    const live = this.#registry.get(id)
+    return live?.net === net ? live : undefined
   }
 
   #sample(session: LiveSession): string[] {
@@ -215,7 +265,7 @@ function describe(reason: RefusalReason): string {
     case 'STALE_NONCE':
       return 'the nonce is unknown, expired or already used: fetch a new challenge'
     case 'ID_TAKEN':
-      return 'ID is taken'
+      return 'the id is live in another subnet on this server'
     case 'RATE_LIMITED':
       return 'too many connections or messages: slow down'
     case 'SERVER_FULL':

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CLOSE_CODES } from '../src/transport/signaling/protocol.js'
+import { CLOSE_CODES, CLOSE_REPLACED } from '../src/transport/signaling/protocol.js'
 import { Identity } from '../src/wire/identity.js'
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './server.js'
 import { FakeClock, NET_A, NET_B, RawClient, joinRaw, registrationParts, socketUrl } from './testing.js'
@@ -140,6 +140,22 @@ describe('connection floods', () => {
       cleanup.push(() => client.close())
       if ((await client.next()).type === 'OPEN') break
     }
+  })
+
+  it('lets a node take its own id over at the per-IP and server-wide caps (a reload)', async () => {
+    const server = await start({ maxClientsPerIp: 1, maxClients: 1 })
+    const identity = await Identity.generate()
+    // The server is full once the first session is in: the challenge for the takeover comes first.
+    const parts = await registrationParts(server.url, identity)
+    const first = await joinRaw(server.url, identity)
+    cleanup.push(() => first.client.close())
+    const again = await RawClient.open(socketUrl(server.url, parts))
+    cleanup.push(() => again.close())
+    expect(await again.next()).toMatchObject({ type: 'OPEN' })
+    expect(await again.next()).toMatchObject({ type: 'P2P-WELCOME' })
+    expect((await first.client.closed).code).toBe(CLOSE_REPLACED)
+    await expectServed(again)
+    expect(server.clients).toBe(1)
   })
 
   it('limits registered clients server-wide (SERVER_FULL), at the challenge too', async () => {

@@ -1,7 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { CLOSE_REPLACED } from '../src/transport/signaling/protocol.js'
 import { Identity } from '../src/wire/identity.js'
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './server.js'
-import { NET_A, NET_B, RawClient, joinRaw, registrationParts, socketUrl } from './testing.js'
+import { NET_A, NET_B, joinRaw, type RawClient } from './testing.js'
 
 const cleanup: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -97,17 +98,32 @@ describe('signaling server: join and discovery', () => {
   it('frees an id when its socket closes', async () => {
     const server = await start()
     const a = await join(server, id(0))
+    const b = await join(server, id(1))
     await a.client.close()
-    // Closed on our side first; the server notices in its own time: rejoin until admitted.
-    for (;;) {
-      const again = await RawClient.open(socketUrl(server.url, await registrationParts(server.url, id(0))))
-      const first = await again.next()
-      if (first.type === 'OPEN') {
-        await again.close()
-        break
-      }
-      expect(first.type).toBe('ID-TAKEN')
-      await again.closed
+    // Closed on our side first; the server notices in its own time: poll with discovery round trips.
+    while ((await discover(b.client)).includes(id(0).id));
+    expect(server.clients).toBe(1)
+  })
+
+  it("a takeover counts as a sign of life: the new session is not expired for the old one's silence", async () => {
+    // PeerJS expires by the wall clock (new Date()); only Date is faked, its timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const server = await start({ aliveTimeoutMs: 60_000 })
+      // None of these raw clients sends HEARTBEAT.
+      const canary = await join(server, id(1))
+      const old = await join(server, id(0))
+      vi.setSystemTime(Date.now() + 59_000)
+      await join(server, id(0))
+      expect((await old.client.closed).code).toBe(CLOSE_REPLACED)
+      const observer = await join(server, id(2))
+      vi.setSystemTime(Date.now() + 2_000)
+      // PeerJS's next check drops the canary (61 s silent); id(0) re-registered 2 s ago.
+      await canary.client.closed
+      expect(await discover(observer.client)).toEqual([id(0).id])
+      expect(server.clients).toBe(2)
+    } finally {
+      vi.useRealTimers()
     }
   })
 
@@ -119,6 +135,11 @@ describe('signaling server: join and discovery', () => {
     await join(server, id(0))
   })
 })
+
+async function discover(client: RawClient): Promise<string[]> {
+  client.send({ type: 'P2P-DISCOVER' })
+  return ((await client.nextOfType('P2P-PEERS')).payload as { peers: string[] }).peers
+}
 
 describe('signaling server: close()', () => {
   it('ends every client with 1001, is idempotent, and stops answering', async () => {

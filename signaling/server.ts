@@ -62,6 +62,10 @@ export async function startSignalingServer(
     createWebSocketServer: (peerOptions) => (wss = createGated(peerOptions)),
   })
   peer.on('connection', (client) => {
+    // A takeover keeps the id's PeerJS client and with it the last HEARTBEAT of the replaced
+    // socket: without this, a session replacing a silent one could be expired before its first
+    // HEARTBEAT. PeerJS reads the wall clock (new Date()), so this does too.
+    client.setLastPing(Date.now())
     const socket = client.getSocket()
     if (socket !== null) hub.welcome(socket)
   })

@@ -9,8 +9,15 @@ import type { Admission, SignalingHub } from './hub.js'
  * - verifyClient: the registration is checked before the upgrade completes, and the verdict
  *   is remembered for the request;
  * - 'connection': a refused socket is told why and closed without PeerJS ever seeing it; an
- *   admitted one gets a message gate, so PeerJS only ever parses frames the hub accepted.
+ *   admitted one gets a message gate, so PeerJS only ever parses frames the hub accepted, and
+ *   its URL's PeerJS token is replaced by PEERJS_TOKEN.
+ *
+ * PeerJS 1.0.2 meets a live id with an equal token by swapping the new socket into the id's
+ * client (its close handler ignores the old socket from then on) and with a different token by
+ * ID-TAKEN. The client's token proves nothing here, the signed nonce does; with one token for
+ * every admitted socket, the takeover the hub decided is PeerJS's ordinary reconnect.
  */
+const PEERJS_TOKEN = 'key-proven'
 
 type Gate = (data: unknown, isBinary: boolean) => string | undefined
 
@@ -87,12 +94,20 @@ class GatedServer extends WebSocketServer<typeof GatedSocket> {
     const admission: Admission = this.#admissions.get(req) ?? { ok: false, reason: 'BAD_REQUEST' }
     this.#admissions.delete(req)
     if (hub.admit(socket, admission) === undefined) return false
+    req.url = withPeerToken(req.url ?? '')
     socket.setGate(
       (data, isBinary) => hub.gate(socket, data, isBinary),
       (err) => this.#log('message gate failed', err),
     )
     return super.emit('connection', socket, req)
   }
+}
+
+/** `url` (an admitted registration: every parameter once) with PEERJS_TOKEN as its token. */
+function withPeerToken(url: string): string {
+  const parsed = new URL(url, 'http://signaling.invalid')
+  parsed.searchParams.set('token', PEERJS_TOKEN)
+  return `${parsed.pathname}${parsed.search}`
 }
 
 /** The `createWebSocketServer` option for PeerJS. */

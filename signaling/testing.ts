@@ -38,11 +38,14 @@ export interface RegistrationParts {
   sig: Uint8Array
 }
 
-/** Honest registration parts for `identity`, with a fresh nonce; tests then tamper with them. */
+/**
+ * Honest registration parts for `identity`, with a fresh nonce and, like a real client, a
+ * fresh random PeerJS token; tests then tamper with them.
+ */
 export async function registrationParts(url: string, identity: Identity, net: string = NET_A): Promise<RegistrationParts> {
   const nonce = await fetchNonce(url)
   const sig = await identity.sign(registrationMessage(nonce, identity.id, net))
-  return { id: identity.id, token: 'tok', net, pub: identity.publicKey, nonce, sig }
+  return { id: identity.id, token: toBase64url(crypto.getRandomValues(new Uint8Array(16))), net, pub: identity.publicKey, nonce, sig }
 }
 
 /** The WebSocket URL for `parts`; `extra` appends raw query text (e.g. a duplicate id). */

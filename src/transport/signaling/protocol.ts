@@ -79,6 +79,17 @@ export const CLOSE_CODES = {
   UNKNOWN_PEER: 4404,
 } as const satisfies Record<RefusalReason, number>
 
+/**
+ * Close code (and close reason text) for a session that a newer registration of the same id,
+ * in the same subnet, replaced: the newer socket proved the id's key with a fresh nonce, so it
+ * takes the id over and the older one is closed with this code, without an ERROR frame. It is
+ * not a refusal, hence outside the 44xx/45xx range (it mirrors HTTP 301: the session moved).
+ * A client that gets it should not reconnect on its own: another holder of its key is online,
+ * and two that keep reconnecting would replace each other forever.
+ */
+export const CLOSE_REPLACED = 4301
+export const REPLACED_CLOSE_REASON = 'REPLACED'
+
 /** Standard close codes the client interprets. */
 export const CLOSE_GOING_AWAY = 1001
 export const CLOSE_MESSAGE_TOO_BIG = 1009

@@ -131,10 +131,27 @@ describe('SignalingClient with the signaling server', () => {
     expect((await connect()).iceServers).toEqual([])
   })
 
-  it('refuses a second registration of an id with ID_TAKEN', async () => {
+  it('a second registration of an id replaces the first (close: SIGNALING_CLOSED, REPLACED); signals reach the second', async () => {
     const identity = await Identity.generate()
-    await connect({ identity })
-    await expectCode(connect({ identity }), 'ID_TAKEN')
+    const first = await connect({ identity })
+    const peer = await connect()
+    const closed = next(first, 'close')
+    const second = await connect({ identity })
+    const [reason] = await closed
+    expect(reason?.code).toBe('SIGNALING_CLOSED')
+    expect(reason?.message).toContain('REPLACED')
+    expect(first.state).toBe('closed')
+    const got = next(second, 'signal')
+    peer.sendSignal(identity.id, { type: 'offer', sdp: 'to the new session' })
+    expect(await got).toEqual([peer.localId, { type: 'offer', sdp: 'to the new session' }])
+    expect(await peer.discover()).toEqual([identity.id])
+  })
+
+  it('refuses an id that is live in another subnet with ID_TAKEN', async () => {
+    const identity = await Identity.generate()
+    const live = await connect({ identity, net: NET_A })
+    await expectCode(connect({ identity, net: NET_B }), 'ID_TAKEN')
+    expect(live.state).toBe('open')
   })
 
   it('refuses an id claimed without its key with AUTH_FAILED', async () => {

@@ -7,8 +7,10 @@ import { fetchChallenge, registrationUrl, signalingEndpoints } from './challenge
 import { decodeServerMessage, relayTypeOf, type ServerMessage } from './messages.js'
 import {
   CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_REPLACED,
   DEFAULT_MAX_MESSAGE_BYTES,
   MessageType,
+  REPLACED_CLOSE_REASON,
   errorCodeForReason,
   isBase58Id,
   reasonForCloseCode,
@@ -46,7 +48,11 @@ export type SignalingClientEvents = {
   peers: [peers: string[]]
   /** Something the server refused or sent that was invalid; the connection stays up. */
   error: [err: TransportError]
-  /** Fired once. `reason` is undefined after close(), else why the server ended it (e.g. SIGNALING_CLOSED). */
+  /**
+   * Fired once. `reason` is undefined after close(), else why the server ended it (e.g.
+   * SIGNALING_CLOSED; its message names REPLACED when a newer registration of this id, with
+   * this key and subnet, took the id over: do not reconnect automatically then).
+   */
   close: [reason: TransportError | undefined]
 }
 
@@ -337,6 +343,11 @@ export class SignalingClient implements Signaler {
       const errorCode = reason !== undefined ? errorCodeForReason(reason) : this.#transportOpen ? 'SIGNALING_CLOSED' : 'SIGNALING_UNREACHABLE'
       this.#ready.reject(new TransportError(errorCode, `signaling connection closed before welcome (code ${code})`))
       this.#abandon()
+      return
+    }
+    if (code === CLOSE_REPLACED) {
+      const msg = `signaling session ${REPLACED_CLOSE_REASON}: this id registered again with its key (code ${code})`
+      this.#abandon(new TransportError('SIGNALING_CLOSED', msg))
       return
     }
     const errorCode = code === CLOSE_MESSAGE_TOO_BIG ? 'MESSAGE_TOO_LARGE' : reason !== undefined ? errorCodeForReason(reason) : 'SIGNALING_CLOSED'

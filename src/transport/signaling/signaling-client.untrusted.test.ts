@@ -202,6 +202,7 @@ describe('an open client against a misbehaving server', () => {
     [1009, 'MESSAGE_TOO_LARGE'],
     [4429, 'RATE_LIMITED'],
     [1001, 'SIGNALING_CLOSED'],
+    [4301, 'SIGNALING_CLOSED'],
   ])('turns close code %i into a close event with %s', async (code, expected) => {
     const { server, socket: socketOf } = await welcomingFake()
     const client = await connect(server.url)
