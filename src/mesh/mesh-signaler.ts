@@ -4,9 +4,13 @@ import type { Signaler, SignalerEvents } from '../transport/types.js'
 /**
  * Peer-assisted signaling: the signaler a MeshSocket hands its WebRTC transport. While the node
  * has no neighbour, blobs go through the signaling server; once it has one, they are routed
- * through the mesh (`viaMesh`), so the server is only needed to bootstrap. Blobs arriving from
- * either path are emitted as 'signal'.
+ * through the mesh (`viaMesh`), so the server is only needed to bootstrap. One exception: a node
+ * that is negotiating with us through the server (a newcomer, not in the mesh yet) is answered
+ * the same way, since the mesh cannot reach it. Blobs arriving from either path are emitted as
+ * 'signal'.
  */
+const MAX_REMEMBERED = 1024
+
 export class MeshSignaler implements Signaler {
   readonly localId: string
   readonly #events = new Emitter<SignalerEvents>()
@@ -15,6 +19,8 @@ export class MeshSignaler implements Signaler {
   #offServer: (() => void) | undefined
   /** Blobs sent through the mesh and through the server (for stats and tests). */
   readonly counts = { mesh: 0, server: 0, dropped: 0 }
+  /** Nodes whose last blob to us came through the server (bounded, oldest forgotten). */
+  readonly #viaServer = new Set<string>()
 
   /** `viaMesh` returns false when the mesh cannot carry it now (no neighbour). */
   constructor(localId: string, viaMesh: (to: string, blob: Record<string, unknown>) => boolean) {
@@ -26,25 +32,39 @@ export class MeshSignaler implements Signaler {
   attachServer(server: Signaler | undefined): void {
     this.#offServer?.()
     this.#server = server
-    this.#offServer = server?.on('signal', (from, data) => this.#events.emit('signal', from, data))
+    this.#offServer = server?.on('signal', (from, data) => {
+      this.#viaServer.delete(from)
+      this.#viaServer.add(from)
+      if (this.#viaServer.size > MAX_REMEMBERED) this.#viaServer.delete(this.#viaServer.values().next().value!)
+      this.#events.emit('signal', from, data)
+    })
   }
 
   sendSignal(to: string, data: unknown): void {
     const blob = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined
-    if (blob !== undefined && this.#viaMesh(to, blob)) {
+    const server = this.#liveServer()
+    const answerViaServer = server !== undefined && this.#viaServer.has(to)
+    if (blob !== undefined && !answerViaServer && this.#viaMesh(to, blob)) {
       this.counts.mesh++
       return
     }
-    if (this.#server !== undefined) {
+    if (server !== undefined) {
       this.counts.server++
-      this.#server.sendSignal(to, data)
+      server.sendSignal(to, data)
       return
     }
     this.counts.dropped++
   }
 
+  /** The server signaler, unless it reports itself closed (SignalingClient has a `state`). */
+  #liveServer(): Signaler | undefined {
+    const server = this.#server as (Signaler & { readonly state?: string }) | undefined
+    return server?.state === 'closed' ? undefined : server
+  }
+
   /** A blob routed to us through the mesh. */
   receive(from: string, blob: Record<string, unknown>): void {
+    this.#viaServer.delete(from)
     this.#events.emit('signal', from, blob)
   }
 

@@ -114,10 +114,23 @@ describe('MeshSocket', () => {
     expect(await sim.runUntil(() => order.length === 5)).toBe(true)
     expect(order).toEqual(['first', 'second', 'first', 'second', 'third'])
     expect(errors.map((e) => e.code)).toEqual(['HANDLER_FAILED', 'HANDLER_FAILED'])
-    expect(b.socket.recv(10).map((m) => m.payload[0])).toEqual(['yours']) // consumed ones are not queued
-    expect(b.socket.recv(10)).toEqual([])
+    expect(b.messages.map((m) => m.payload[0])).toEqual(['yours']) // consumed ones are not emitted
+    expect(b.socket.recv(10)).toEqual([]) // a 'message' listener took it: nothing waits in recv()
     off()
     expect(b.socket.peers).toContain(a.id) // the link survived
+  })
+
+  it('without a message listener, messages wait in a bounded recv() queue', async () => {
+    const sim = network()
+    const a = await simMeshNode(sim, [])
+    const b = await simMeshNode(sim, [a.id], { maxQueuedMessages: 3 }, false)
+    expect(await sim.runUntil(() => a.socket.peers.length === 1)).toBe(true)
+    for (let i = 0; i < 5; i++) await a.socket.send(i)
+    expect(await sim.runUntil(() => b.socket.stats.delivered === 5)).toBe(true)
+    expect(b.socket.stats.recvDropped).toBe(2)
+    expect(b.socket.recv(2).map((m) => m.payload[0])).toEqual([2, 3])
+    expect(b.socket.recv(5).map((m) => m.payload[0])).toEqual([4])
+    expect(b.socket.recv()).toEqual([])
   })
 
   it('refuses peers of another subnet on both sides, and reports it', async () => {
@@ -210,6 +223,10 @@ describe('MeshSocket', () => {
     await sim.runUntil(() => ready)
     expect(() => a.socket.send(() => 1)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }))
     expect(() => a.socket.whisper('', 'x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => a.socket.whisper('not base58!', 'x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => a.socket.whisper(a.id, 'x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => a.socket.connect('0OIl')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => a.socket.send(new Uint8Array(17 * 1024 * 1024))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }))
     expect(() => new MeshSocket({})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => new MeshSocket({ signaling: 'http://127.0.0.1:1', maxOutgoing: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     let closed = false

@@ -4,6 +4,7 @@ import { pageConnectionsCreated } from '../transport/webrtc/webrtc-transport.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { Emitter } from '../util/emitter.js'
 import { toHex } from '../util/bytes.js'
+import { isB58 } from '../wire/base58.js'
 import { encodeBody, type DecodedFrame } from '../wire/frame.js'
 import { protocolId as makeProtocolId } from '../wire/ids.js'
 import { Identity } from '../wire/identity.js'
@@ -46,14 +47,20 @@ export interface MeshServices {
 
 export interface MeshStats extends RouterStats {
   peers: number
-  messagesOut: number
+  /** Frames received and sent on all links since start (every kind: user, relay, control). */
   messagesIn: number
-  bytesOut: number
+  messagesOut: number
+  /** Bytes on the wire, all links since start. */
   bytesIn: number
-  /** Uncompressed body bytes / bytes on the wire, over all links so far (1 = no saving). */
+  bytesOut: number
+  /** Uncompressed bodies / bodies as sent, over all frames sent (1 = no saving). */
   compressionRatio: number
+  /** Frames dropped as malformed (each reported as a BAD_FRAME error). */
   badFrames: number
+  /** Messages dropped from the recv() queue because it was full. */
   recvDropped: number
+  /** Dials that failed (the candidate is retried after a backoff). */
+  dialFailures: number
 }
 
 /**
@@ -71,6 +78,8 @@ export class MeshSocket {
   readonly #links = new Set<PeerLink>()
   readonly #peers = new Map<string, PeerLink>()
   readonly #dialing = new Set<string>()
+  /** Incoming links over maxIncoming: they only get our peer list, then are closed. */
+  readonly #courtesy = new Set<PeerLink>()
   readonly #candidates: Candidates
   readonly #started: Promise<void>
   readonly #ready: Promise<void>
@@ -85,7 +94,9 @@ export class MeshSocket {
   #closing: Promise<void> | undefined
   #nonce = 0
   #budgetReported = false
-  readonly #counters = { messagesOut: 0, messagesIn: 0, badFrames: 0, recvDropped: 0 }
+  readonly #counters = { badFrames: 0, recvDropped: 0, dialFailures: 0, delivered: 0 }
+  /** Codec totals of links already closed, so stats cover the whole life of the socket. */
+  readonly #closedTotals = { framesIn: 0, framesOut: 0, bodyOut: 0, wireOut: 0, wireIn: 0 }
 
   constructor(options: MeshSocketOptions = {}, services: MeshServices = {}) {
     this.#options = resolveMeshOptions(options, services.network !== undefined)
@@ -105,7 +116,7 @@ export class MeshSocket {
     this.#started.catch((err: unknown) => this.#report(err instanceof P2PError ? err : new MeshError('MESH_CLOSED', 'mesh failed to start', { cause: err })))
   }
 
-  /** This node's id (throws NOT_READY-like MESH_CLOSED before the identity exists: await ready()). */
+  /** This node's id. Known once start-up has made or loaded the identity (await ready()); throws INVALID_ARGUMENT before. */
   get id(): string {
     if (this.#identity === undefined) throw new MeshError('INVALID_ARGUMENT', 'the node id is known once ready() resolves')
     return this.#identity.id
@@ -152,32 +163,69 @@ export class MeshSocket {
   send(...payload: unknown[]): Promise<void> {
     const router = this.#live()
     const { body, id } = this.#unique({ kind: 'broadcast', payload })
-    this.#counters.messagesOut++
     return router.broadcast(body, id)
   }
 
   /** Sends `payload` to one node: directly if it is a neighbour, else routed through the mesh. */
   whisper(to: string, ...payload: unknown[]): Promise<void> {
     const router = this.#live()
-    if (typeof to !== 'string' || to === '') throw new MeshError('INVALID_ARGUMENT', 'whisper(to, ...payload) needs a node id')
-    this.#counters.messagesOut++
+    this.#checkPeerId(to, 'whisper(to, ...payload)')
     const direct = this.#peers.get(to)
     if (direct !== undefined) return direct.send({ kind: 'whisper', payload })
     const { body, id } = this.#unique({ kind: 'routed-whisper', target: to, payload })
     return router.route(body, id, to, false)
   }
 
-  get stats(): MeshStats {
-    let body = 0
-    let wire = 0
-    let inBytes = 0
-    for (const l of this.#links) {
-      body += l.codec.stats.bodyBytesOut
-      wire += l.codec.stats.wireBytesOut
-      inBytes += l.codec.stats.wireBytesIn
+  /**
+   * Opens a link to `id` now, beyond `maxOutgoing` (e.g. a node learned from the application).
+   * Once this node has a neighbour the WebRTC negotiation is relayed through the mesh, so it works
+   * without the signaling server. Resolves when `id` is a peer; rejects with the dial's error.
+   */
+  connect(id: string): Promise<void> {
+    this.#live()
+    this.#checkPeerId(id, 'connect(id)')
+    if (this.#peers.has(id)) return Promise.resolve()
+    if (pageConnectionsCreated() >= this.#options.connectionBudget) {
+      throw new MeshError('CONNECTION_BUDGET', `connection budget of ${this.#options.connectionBudget} reached`)
     }
+    return this.#network!.transport.dial(id).then((link) => {
+      if (this.#closing !== undefined) {
+        void link.close()
+        throw new MeshError('MESH_CLOSED', 'the mesh socket closed while connecting')
+      }
+      return new Promise<void>((resolve, reject) => {
+        const offPeer = this.#events.on('peer', (p) => {
+          if (p !== id) return
+          offPeer()
+          resolve()
+        })
+        this.#adopt(link, true).on('closed', (reason) => {
+          offPeer()
+          if (this.#peers.has(id)) resolve()
+          else reject(reason ?? new MeshError('HANDSHAKE_FAILED', `link to ${id} closed during the handshake`, { peerId: id }))
+        })
+      })
+    })
+  }
+
+  get stats(): MeshStats {
+    const t = { ...this.#closedTotals }
+    for (const l of this.#links) addCodecTotals(t, l)
     const r = this.#router?.stats ?? { originated: 0, relayed: 0, duplicates: 0, delivered: 0 }
-    return { ...r, ...this.#counters, peers: this.#peers.size, bytesOut: wire, bytesIn: inBytes, compressionRatio: wire === 0 ? 1 : body / wire }
+    const bodiesSent = t.wireOut - 4 * t.framesOut // LEN prefixes are not compression
+    return {
+      ...r,
+      delivered: this.#counters.delivered,
+      badFrames: this.#counters.badFrames,
+      recvDropped: this.#counters.recvDropped,
+      dialFailures: this.#counters.dialFailures,
+      peers: this.#peers.size,
+      messagesIn: t.framesIn,
+      messagesOut: t.framesOut,
+      bytesIn: t.wireIn,
+      bytesOut: t.wireOut,
+      compressionRatio: bodiesSent <= 0 ? 1 : t.bodyOut / bodiesSent,
+    }
   }
 
   /** Idempotent: closes every link and the signaling connection; afterwards methods throw MESH_CLOSED. */
@@ -217,6 +265,7 @@ export class MeshSocket {
     if (this.#closing !== undefined) return void (await network.close())
     this.#signaler.attachServer(network.server)
     network.transport.on('link', (link) => this.#accept(link))
+    network.transport.on('error', (err) => this.#report(err))
     for (const id of network.bootstrap) this.#candidates.add(id, this.#clock.now())
     this.#scheduleKeepalive()
     this.#maintain()
@@ -227,12 +276,13 @@ export class MeshSocket {
   #accept(link: Link): void {
     if (this.#closing !== undefined) return void link.close()
     let incoming = 0
-    for (const l of this.#links) if (!l.outgoing) incoming++
-    if (incoming >= this.#options.maxIncoming) return void link.close()
-    this.#adopt(link, false)
+    for (const l of this.#links) if (!l.outgoing && !this.#courtesy.has(l)) incoming++
+    // Full: still shake hands, hand the newcomer our peer list to dial instead, then close.
+    const peer = this.#adopt(link, false)
+    if (incoming >= this.#options.maxIncoming) this.#courtesy.add(peer)
   }
 
-  #adopt(link: Link, outgoing: boolean): void {
+  #adopt(link: Link, outgoing: boolean): PeerLink {
     const peer = new PeerLink(link, outgoing, {
       localId: this.id,
       protocolId: this.#protocolId,
@@ -250,10 +300,15 @@ export class MeshSocket {
     })
     peer.on('message', (message, frame) => this.#onMessage(peer, message, frame))
     peer.start()
+    return peer
   }
 
   #onReady(peer: PeerLink): void {
     const id = peer.remoteId!
+    if (this.#courtesy.has(peer)) {
+      void peer.send({ kind: 'peers', peers: this.peers.filter((p) => p !== id) }).then(() => peer.close())
+      return
+    }
     this.#candidates.succeeded(id)
     const existing = this.#peers.get(id)
     if (existing !== undefined) {
@@ -273,18 +328,23 @@ export class MeshSocket {
 
   #onClosed(peer: PeerLink, reason: P2PError | undefined): void {
     this.#links.delete(peer)
+    this.#courtesy.delete(peer)
+    addCodecTotals(this.#closedTotals, peer)
     const id = peer.remoteId
+    // A link we dialled that ended with an error (refused, handshake failed, died) makes its
+    // node wait out a backoff before we dial it again: no tight redial loop burning connections.
+    if (peer.outgoing && reason !== undefined && id !== undefined) this.#candidates.failed(id, this.#clock.now())
     if (id !== undefined && this.#peers.get(id) === peer) {
       this.#peers.delete(id)
       this.#events.emit('peer-left', id, reason)
     }
+    if (reason instanceof MeshError && reason.code === 'BAD_FRAME') this.#counters.badFrames++
     if (reason instanceof MeshError) this.#report(reason)
     if (id !== undefined && reason instanceof MeshError && reason.code === 'SUBNET_MISMATCH') this.#candidates.forget(id)
     this.#scheduleMaintain(0)
   }
 
   #onMessage(peer: PeerLink, message: MeshMessage, frame: DecodedFrame): void {
-    this.#counters.messagesIn++
     switch (message.kind) {
       case 'ping':
         return void peer.send({ kind: 'pong', nonce: message.nonce })
@@ -326,12 +386,14 @@ export class MeshSocket {
         this.#report(new MeshError('HANDLER_FAILED', 'a message handler threw', { cause: err, peerId: sender }))
       }
     }
+    this.#counters.delivered++
+    // Event listeners get it; without any, it waits in the recv() queue (bounded, oldest dropped).
+    if (this.#events.listenerCount('message') > 0) return this.#events.emit('message', message)
     this.#queue.push(message)
     if (this.#queue.length > this.#options.maxQueuedMessages) {
       this.#queue.shift()
       this.#counters.recvDropped++
     }
-    this.#events.emit('message', message)
   }
 
   // ---- peer management ----------------------------------------------------------------------
@@ -375,6 +437,7 @@ export class MeshSocket {
       },
       () => {
         this.#dialing.delete(id)
+        this.#counters.dialFailures++
         this.#candidates.failed(id, this.#clock.now())
         this.#scheduleMaintain(0)
       },
@@ -419,6 +482,11 @@ export class MeshSocket {
     }
   }
 
+  #checkPeerId(id: unknown, call: string): asserts id is string {
+    if (!isB58(id)) throw new MeshError('INVALID_ARGUMENT', `${call} needs a node id (base58)`)
+    if (id === this.id) throw new MeshError('INVALID_ARGUMENT', `${call}: that is this node's own id`)
+  }
+
   #relaySignal(to: string, blob: Record<string, unknown>): boolean {
     if (this.#peers.size === 0 || this.#router === undefined || this.#closing !== undefined) return false
     const { body, id } = this.#unique({ kind: 'routed-signal', target: to, blob })
@@ -429,6 +497,15 @@ export class MeshSocket {
   #report(err: P2PError): void {
     if (this.#events.listenerCount('error') > 0) this.#events.emit('error', err)
   }
+}
+
+function addCodecTotals(t: { framesIn: number; framesOut: number; bodyOut: number; wireOut: number; wireIn: number }, link: PeerLink): void {
+  const c = link.codec.stats
+  t.framesIn += c.framesIn
+  t.framesOut += c.framesOut
+  t.bodyOut += c.bodyBytesOut
+  t.wireOut += c.wireBytesOut
+  t.wireIn += c.wireBytesIn
 }
 
 export { MESH_DEFAULTS }

@@ -39,6 +39,12 @@ function isId(v: unknown): v is string {
   return isB58(v, MAX_ID)
 }
 
+/** A node id as str (js2p) or bin (py2p sends ids as bytes); undefined if it is not one. */
+function asId(v: unknown): string | undefined {
+  if (v instanceof Uint8Array && v.length <= MAX_ID) v = String.fromCharCode(...v)
+  return isId(v) ? v : undefined
+}
+
 function isNonce(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 }
@@ -68,8 +74,10 @@ export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
         case FLAGS.whisper:
           return { kind: 'whisper', payload: rest }
         case FLAGS.handshake: {
-          const [id, protocolId, , compressions] = rest
-          if (!isId(id) || !isId(protocolId) || id !== frame.sender) throw bad('handshake')
+          const id = asId(rest[0])
+          const protocolId = asId(rest[1])
+          const compressions = rest[3]
+          if (id === undefined || protocolId === undefined || id !== frame.sender) throw bad('handshake')
           return { kind: 'handshake', id, protocolId, compressions: sanitizeCompressionList(compressions) }
         }
         case FLAGS.peers: {
@@ -77,8 +85,8 @@ export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
           if (!Array.isArray(list) || list.length > MAX_PEERS_PER_MESSAGE) throw bad('peers')
           const peers: string[] = []
           for (const entry of list) {
-            const id: unknown = Array.isArray(entry) ? entry[1] : undefined
-            if (!isId(id)) throw bad('peers entry')
+            const id = asId(Array.isArray(entry) ? entry[1] : undefined)
+            if (id === undefined) throw bad('peers entry')
             if (!peers.includes(id)) peers.push(id)
           }
           return { kind: 'peers', peers }
@@ -89,8 +97,9 @@ export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
           throw bad('whisper sub flag')
       }
     case FLAGS.forward: {
-      const [target, ...body] = rest
-      if (!isId(target)) throw bad('forward target')
+      const [rawTarget, ...body] = rest
+      const target = asId(rawTarget)
+      if (target === undefined) throw bad('forward target')
       if (sub === FLAGS.whisper) return { kind: 'routed-whisper', target, payload: body }
       if (sub === MESH_FLAGS.signal && body.length === 1 && isPlainRecord(body[0])) {
         return { kind: 'routed-signal', target, blob: body[0] }

@@ -22,6 +22,8 @@ export async function simMeshNode(
   sim: SimNetwork,
   bootstrap: string[],
   options: MeshSocketOptions = {},
+  /** Whether to subscribe to 'message' (without a listener, messages wait in recv()). */
+  listen = true,
 ): Promise<SimMeshNode> {
   const secretKey = sim.random.bytes(32)
   const identity = await Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
@@ -36,10 +38,12 @@ export async function simMeshNode(
     },
   )
   const node: SimMeshNode = { id: identity.id, socket, delivered: new Map(), messages: [] }
-  socket.on('message', (m) => {
-    node.delivered.set(m.id, (node.delivered.get(m.id) ?? 0) + 1)
-    node.messages.push(m)
-  })
+  if (listen) {
+    socket.on('message', (m) => {
+      node.delivered.set(m.id, (node.delivered.get(m.id) ?? 0) + 1)
+      node.messages.push(m)
+    })
+  }
   socket.on('error', () => {})
   return node
 }

@@ -82,6 +82,11 @@ export function encodeBody(msg: FrameMessage, options: EncodeOptions = {}): Uint
   }
   assertWireValues(msg.payload, limits)
   const packed = packArray([msg.type, utf8(msg.sender), msg.time, ...msg.payload])
+  const maxFrameBytes = options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes
+  if (packed.length + ID_BYTES > maxFrameBytes) {
+    // Checked on the uncompressed body: receivers cap what they inflate at the same bound.
+    throw new WireError('FRAME_TOO_LARGE', `message of ${packed.length + ID_BYTES} bytes exceeds the ${maxFrameBytes}-byte limit`)
+  }
   return concatBytes(sha256(packed), packed)
 }
 
@@ -99,9 +104,6 @@ export function frameBody(body: Uint8Array, maxFrameBytes: number = FRAME_DEFAUL
 export function encodeFrame(msg: FrameMessage, options: EncodeOptions = {}): Uint8Array {
   const body = encodeBody(msg, options)
   const maxFrameBytes = options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes
-  if (body.length > maxFrameBytes) {
-    throw new WireError('FRAME_TOO_LARGE', `message of ${body.length} bytes exceeds the ${maxFrameBytes}-byte limit`)
-  }
   return frameBody(options.compression === undefined ? body : compress(options.compression, body), maxFrameBytes)
 }
 

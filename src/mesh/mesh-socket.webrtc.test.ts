@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { startSignalingServer, type SignalingServer } from '../../signaling/server.js'
+import type { P2PError } from '../errors.js'
+import { equalBytes } from '../util/bytes.js'
+import { loopbackOnlyWrtc } from '../testing/node-webrtc.js'
+import { waitFor } from '../testing/wait-for.js'
+import type { SignalingSocketConstructor } from '../transport/signaling/signaling-client.js'
+import { MeshSocket, type ReceivedMessage } from './mesh-socket.js'
+import type { MeshSocketOptions } from './options.js'
+
+// MeshSocket over real WebRTC in Node (@roamhq/wrtc), inside the loopback-only namespace that
+// `npm test` makes. Waits are on state (waitFor), never fixed sleeps.
+const wrtc = loopbackOnlyWrtc()
+
+let server: SignalingServer | undefined
+const sockets: MeshSocket[] = []
+afterEach(async () => {
+  await Promise.all(sockets.splice(0).map((s) => s.close()))
+  await server?.close()
+  server = undefined
+})
+
+function node(subnet: string, options: MeshSocketOptions = {}): MeshSocket {
+  const mesh = new MeshSocket({ signaling: server!.url, subnet, wrtc, WebSocket: WebSocket as unknown as SignalingSocketConstructor, ...options })
+  mesh.on('error', () => {})
+  sockets.push(mesh)
+  return mesh
+}
+
+describe('MeshSocket over WebRTC (Node)', () => {
+  it('once bootstrapped, grows and heals without the signaling server (signals relayed through the mesh)', async () => {
+    server = await startSignalingServer({ port: 0 })
+    const nodes: MeshSocket[] = []
+    for (let i = 0; i < 5; i++) {
+      const mesh = node('assisted', { maxOutgoing: 2 })
+      await mesh.ready()
+      nodes.push(mesh)
+    }
+    await waitFor(() => nodes.every((n) => n.peers.length >= 1), { timeoutMs: 20_000, what: 'everyone linked' })
+    await server.close()
+    server = undefined
+
+    // Grow: a node connects to one it is not linked to; the offer/answer/candidates can only go
+    // through the mesh now.
+    const [a] = nodes
+    const stranger = nodes.find((n) => n !== a && !a!.peers.includes(n.id))
+    if (stranger !== undefined) {
+      await a!.connect(stranger.id)
+      expect(a!.peers).toContain(stranger.id)
+    }
+    // Heal: a node leaves; the others keep (or regain) a connected network through the mesh.
+    const leaving = nodes[2]!
+    await leaving.close()
+    const rest = nodes.filter((n) => n !== leaving)
+    await waitFor(() => rest.every((n) => n.peers.length >= 1 && !n.peers.includes(leaving.id)), { timeoutMs: 20_000, what: 'healed' })
+    // One broadcast reaches all of the rest, exactly once.
+    const got = new Map<string, number>()
+    for (const n of rest) n.on('message', (m) => m.payload[0] === 'after' && got.set(n.id, (got.get(n.id) ?? 0) + 1))
+    await rest[0]!.send('after')
+    await waitFor(() => got.size === rest.length - 1, { timeoutMs: 10_000, what: 'broadcast after heal' })
+    expect([...got.values()].every((c) => c === 1)).toBe(true)
+    if (stranger !== undefined) expect(a!.stats.relayed + rest.reduce((s, n) => s + n.stats.relayed, 0)).toBeGreaterThan(0)
+  }, 90_000)
+
+  it('carries 10 MiB whispers and broadcasts without starving keepalives', async () => {
+    server = await startSignalingServer({ port: 0 })
+    // 40 MiB take longer than the 1.5 s of silence that drops a peer: only the urgent pings sent
+    // between the chunks keep the link alive.
+    const options = { keepaliveMs: 100, peerTimeoutMs: 1_500 }
+    const a = node('large', options)
+    await a.ready()
+    const b = node('large', options)
+    await b.ready()
+    await waitFor(() => a.peers.includes(b.id), { timeoutMs: 10_000, what: 'linked' })
+    const left: P2PError[] = []
+    a.on('peer-left', (_id, r) => r !== undefined && left.push(r))
+    b.on('peer-left', (_id, r) => r !== undefined && left.push(r))
+    const big = new Uint8Array(10 * 1024 * 1024)
+    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536))
+    const received: ReceivedMessage[] = []
+    b.on('message', (m) => received.push(m))
+    const t0 = performance.now()
+    for (let i = 0; i < 3; i++) await a.whisper(b.id, big)
+    await a.send('broadcast', big)
+    await a.whisper(b.id, 'small, after')
+    await waitFor(() => received.length === 5, { timeoutMs: 60_000, what: '4 × 10 MiB and a small one' })
+    console.warn(`40 MiB over one mesh link in ${(performance.now() - t0).toFixed(0)} ms`)
+    expect(received.map((m) => m.type)).toEqual(['whisper', 'whisper', 'whisper', 'broadcast', 'whisper'])
+    // (equalBytes: vitest's deep equality is far too slow for 10 MiB arrays)
+    for (const i of [0, 1, 2]) expect(equalBytes(received[i]!.payload[0] as Uint8Array, big)).toBe(true)
+    expect(received[3]!.payload[0]).toBe('broadcast')
+    expect(equalBytes(received[3]!.payload[1] as Uint8Array, big)).toBe(true)
+    expect(received[4]!.payload).toEqual(['small, after'])
+    expect(left).toEqual([])
+    expect(a.peers).toEqual([b.id])
+  }, 90_000)
+})
