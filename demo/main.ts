@@ -1,5 +1,12 @@
+import { joinDefaults } from './config.js'
+import { el } from './dom.js'
+import { mountMeshPanels } from './mesh-panels.js'
 import { mountWireLab } from './wire-lab.js'
 
 const app = document.getElementById('app')
 if (app === null) throw new Error('index.html has no #app element')
-void mountWireLab(app)
+const mesh = el('div', { id: 'mesh' })
+const wire = el('div', { id: 'wire-lab' })
+app.append(el('h2', { class: 'group' }, 'Mesh network'), mesh, el('h2', { class: 'group' }, 'Wire lab'), wire)
+mountMeshPanels(mesh, joinDefaults(location.search, import.meta.env.VITE_P2P_SIGNALING))
+void mountWireLab(wire).then(() => (app.dataset.ready = 'true'))

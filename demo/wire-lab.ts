@@ -7,21 +7,9 @@ import {
   protocolId,
   toHex,
 } from 'p2p-today'
+import { el, field } from './dom.js'
 
 /** The "Wire lab" panels: protocol ids, a node identity, and frames encoded/decoded live. */
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ''): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v)
-  if (text) node.textContent = text
-  return node
-}
-
-function field(label: string, input: HTMLElement): HTMLLabelElement {
-  const wrap = el('label')
-  wrap.append(el('span', {}, label), input)
-  return wrap
-}
 
 function describeError(err: unknown): string {
   return err instanceof P2PError ? `${err.code}: ${err.message}` : String(err)
