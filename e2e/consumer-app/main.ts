@@ -62,4 +62,8 @@ async function main(): Promise<void> {
   status('ready')
 }
 
-main().catch((err: unknown) => status(`failed ${err instanceof P2PError ? err.code : String(err)}`))
+if (params.get('app') === 'mesh') {
+  void import('./mesh.js').then(({ runMeshHarness }) => runMeshHarness(params))
+} else {
+  main().catch((err: unknown) => status(`failed ${err instanceof P2PError ? err.code : String(err)}`))
+}

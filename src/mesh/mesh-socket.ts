@@ -111,6 +111,7 @@ export class MeshSocket {
         iceServers: options.iceServers,
         wrtc: options.wrtc,
         WebSocket: options.WebSocket,
+        dialTimeoutMs: options.dialTimeoutMs,
       })
     this.#started = this.#start(network, options.identity)
     this.#started.catch((err: unknown) => this.#report(err instanceof P2PError ? err : new MeshError('MESH_CLOSED', 'mesh failed to start', { cause: err })))
@@ -379,6 +380,7 @@ export class MeshSocket {
       time: frame.time,
       reply: (...args: unknown[]) => this.whisper(sender, ...args),
     }
+    this.#counters.delivered++
     for (const handler of [...this.#handlers]) {
       try {
         if (handler(message) === true) return
@@ -386,7 +388,6 @@ export class MeshSocket {
         this.#report(new MeshError('HANDLER_FAILED', 'a message handler threw', { cause: err, peerId: sender }))
       }
     }
-    this.#counters.delivered++
     // Event listeners get it; without any, it waits in the recv() queue (bounded, oldest dropped).
     if (this.#events.listenerCount('message') > 0) return this.#events.emit('message', message)
     this.#queue.push(message)

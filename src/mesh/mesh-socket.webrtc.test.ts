@@ -6,6 +6,7 @@ import { equalBytes } from '../util/bytes.js'
 import { loopbackOnlyWrtc } from '../testing/node-webrtc.js'
 import { waitFor } from '../testing/wait-for.js'
 import type { SignalingSocketConstructor } from '../transport/signaling/signaling-client.js'
+import { pageConnectionsCreated } from '../transport/webrtc/webrtc-transport.js'
 import { MeshSocket, type ReceivedMessage } from './mesh-socket.js'
 import type { MeshSocketOptions } from './options.js'
 
@@ -62,6 +63,22 @@ describe('MeshSocket over WebRTC (Node)', () => {
     expect([...got.values()].every((c) => c === 1)).toBe(true)
     if (stranger !== undefined) expect(a!.stats.relayed + rest.reduce((s, n) => s + n.stats.relayed, 0)).toBeGreaterThan(0)
   }, 90_000)
+
+  it('stops dialling at the page connection budget, and says so once', async () => {
+    server = await startSignalingServer({ port: 0 })
+    const a = node('budget')
+    await a.ready()
+    const b = node('budget')
+    await b.ready()
+    await waitFor(() => b.peers.length === 1, { timeoutMs: 10_000, what: 'a and b linked' })
+    const errors: P2PError[] = []
+    const c = node('budget', { connectionBudget: pageConnectionsCreated() })
+    c.on('error', (e) => errors.push(e))
+    await c.ready() // alone: it may not dial anyone
+    expect(c.peers).toEqual([])
+    expect(errors.map((e) => e.code)).toEqual(['CONNECTION_BUDGET'])
+    expect(() => c.connect(a.id)).toThrow(expect.objectContaining({ code: 'CONNECTION_BUDGET' }))
+  }, 60_000)
 
   it('carries 10 MiB whispers and broadcasts without starving keepalives', async () => {
     server = await startSignalingServer({ port: 0 })

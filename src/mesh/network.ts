@@ -30,6 +30,7 @@ export interface WebRtcNetworkOptions {
   iceServers?: RTCIceServer[] | undefined
   wrtc?: WrtcImplementation | undefined
   WebSocket?: SignalingSocketConstructor | undefined
+  dialTimeoutMs?: number | undefined
 }
 
 /** The default network: our signaling server for bootstrap, simple-peer links. */
@@ -45,6 +46,7 @@ export function webRtcNetwork(options: WebRtcNetworkOptions): MeshNetworkFactory
       signaler,
       iceServers: options.iceServers ?? client.iceServers,
       ...(options.wrtc === undefined ? {} : { wrtc: options.wrtc }),
+      ...(options.dialTimeoutMs === undefined ? {} : { dialTimeoutMs: options.dialTimeoutMs }),
     })
     return {
       transport,

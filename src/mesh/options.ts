@@ -38,6 +38,8 @@ export interface MeshSocketOptions {
   maxCandidates?: number
   seenCache?: Partial<SeenCacheLimits>
   maxFrameBytes?: number
+  /** Give up on a WebRTC connection attempt after this long. Default 20 000 ms (WebRtcTransport's). */
+  dialTimeoutMs?: number
   /** Node only: a WebRTC implementation (`@roamhq/wrtc`). */
   wrtc?: WrtcImplementation
   /** Node 20 only: a WebSocket implementation (`ws`) for the signaling client. */

@@ -1,0 +1,137 @@
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test'
+import { startSignalingServer } from '../signaling/server.js'
+import { CONSUMER_URL, SIGNAL_URL, uniqueSubnet } from './env.js'
+
+// MeshSocket stories in real Chromium, one node per page, driven through the harness page
+// (e2e/consumer-app/mesh.ts: a plain Vite app built against dist/).
+
+type Node = { page: Page; id: string }
+
+async function join(page: Page, subnet: string, extra: Record<string, string> = {}, signal = SIGNAL_URL): Promise<Node> {
+  const q = new URLSearchParams({ app: 'mesh', signal, subnet, ...extra })
+  await page.goto(`${CONSUMER_URL}/?${q.toString()}`)
+  await expect(page.getByTestId('status')).toHaveText('ready', { timeout: 45_000 })
+  return { page, id: (await page.getByTestId('my-id').textContent()) ?? '' }
+}
+
+async function peersOf(node: Node): Promise<string[]> {
+  return ((await node.page.getByTestId('peers').textContent()) ?? '').split(' ').filter(Boolean)
+}
+
+/** Waits until the nodes form one connected network (as their own peer lists say). */
+async function connected(nodes: Node[]): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const lists = new Map(await Promise.all(nodes.map(async (n) => [n.id, await peersOf(n)] as const)))
+        const seen = new Set([nodes[0]!.id])
+        const stack = [nodes[0]!.id]
+        while (stack.length > 0) {
+          for (const p of lists.get(stack.pop()!) ?? []) {
+            if (!lists.has(p) || seen.has(p)) continue
+            seen.add(p)
+            stack.push(p)
+          }
+        }
+        return seen.size
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(nodes.length)
+}
+
+async function act(node: Node, action: 'broadcast' | 'whisper' | 'connect', text: string, target = ''): Promise<void> {
+  await node.page.getByTestId('text').fill(text)
+  await node.page.getByTestId('target').fill(target)
+  await node.page.getByTestId(action).click()
+}
+
+const received = (node: Node, text: string) => node.page.getByTestId('received').locator('li', { hasText: text })
+
+test('12 peers in several pages and two browser instances: a broadcast reaches all once; whisper and reply to a non-neighbour', async ({ browser }, info) => {
+  test.setTimeout(240_000)
+  const subnet = uniqueSubnet(info.title)
+  const second: Browser = await chromium.launch(info.project.use.launchOptions)
+  try {
+    const perms = { permissions: ['camera', 'microphone'] }
+    const contexts = [await browser.newContext(perms), await second.newContext(perms)]
+    const nodes: Node[] = []
+    for (let i = 0; i < 12; i++) nodes.push(await join(await contexts[i % 2]!.newPage(), subnet, { out: '2' }))
+    await connected(nodes)
+
+    const hello = `hello-all-${Date.now()}`
+    await act(nodes[0]!, 'broadcast', hello)
+    for (const n of nodes.slice(1)) await expect(received(n, hello)).toHaveCount(1)
+    await expect(received(nodes[0]!, hello)).toHaveCount(0)
+
+    // A non-neighbour of nodes[0]: the whisper is routed, and so is the reply.
+    const mine = await peersOf(nodes[0]!)
+    const far = nodes.slice(1).find((n) => !mine.includes(n.id))
+    expect(far, 'with maxOutgoing 2, some of 12 nodes are not neighbours of the first').toBeDefined()
+    await act(nodes[0]!, 'whisper', 'ping', far!.id)
+    await expect(received(far!, `whisper ${nodes[0]!.id}: ping`)).toHaveCount(1)
+    await expect(received(nodes[0]!, `whisper ${far!.id}: pong ${far!.id}`)).toHaveCount(1)
+    // Each whisper arrived once, and nowhere else.
+    for (const n of nodes.filter((x) => x !== far && x !== nodes[0])) await expect(received(n, 'ping')).toHaveCount(0)
+  } finally {
+    await second.close()
+  }
+})
+
+test('subnets do not mix: a node of another subnet cannot be reached', async ({ context }, info) => {
+  const a = await join(await context.newPage(), uniqueSubnet(`${info.title}-a`))
+  const b = await join(await context.newPage(), uniqueSubnet(`${info.title}-b`), { dialTimeout: '3000' })
+  await act(b, 'connect', '', a.id)
+  await expect(b.page.getByTestId('action')).toHaveText(/^connect failed (DIAL_TIMEOUT|DIAL_FAILED)$/, { timeout: 20_000 })
+  expect(await peersOf(a)).toEqual([])
+  expect(await peersOf(b)).toEqual([])
+})
+
+test('after the signaling server stops, a new link still forms through the mesh', async ({ context }, info) => {
+  const server = await startSignalingServer({ port: 0 })
+  const subnet = uniqueSubnet(info.title)
+  try {
+    const nodes: Node[] = []
+    for (let i = 0; i < 5; i++) nodes.push(await join(await context.newPage(), subnet, { out: '1' }, server.url))
+    await connected(nodes)
+    await server.close()
+    const newcomer = nodes[4]!
+    const before = await peersOf(newcomer)
+    const stranger = nodes.slice(0, 4).find((n) => !before.includes(n.id))!
+    await act(newcomer, 'connect', '', stranger.id)
+    await expect(newcomer.page.getByTestId('action')).toHaveText('connect ok', { timeout: 30_000 })
+    expect(await peersOf(newcomer)).toContain(stranger.id)
+    const after = `after-server-${Date.now()}`
+    await act(stranger, 'broadcast', after)
+    for (const n of nodes.filter((x) => x !== stranger)) await expect(received(n, after)).toHaveCount(1)
+  } finally {
+    await server.close()
+  }
+})
+
+test('a peer killed abruptly is detected, dropped by its neighbours and replaced', async ({ context }, info) => {
+  test.setTimeout(180_000)
+  const subnet = uniqueSubnet(info.title)
+  const nodes: Node[] = []
+  for (let i = 0; i < 6; i++) nodes.push(await join(await context.newPage(), subnet, { out: '2' }))
+  await connected(nodes)
+  const victim = nodes[2]!
+  const rest = nodes.filter((n) => n !== victim)
+  const before = new Map(await Promise.all(rest.map(async (n) => [n.id, await peersOf(n)] as const)))
+  await victim.page.close({ runBeforeUnload: false }) // no goodbye: the page is just gone
+  for (const n of rest) await expect.poll(() => peersOf(n), { timeout: 30_000 }).not.toContain(victim.id)
+  await connected(rest)
+  // Some former neighbour made a link it did not have before (a replacement).
+  await expect
+    .poll(async () => {
+      for (const n of rest) {
+        const had = before.get(n.id) ?? []
+        if (had.includes(victim.id) && (await peersOf(n)).some((p) => !had.includes(p))) return true
+      }
+      return false
+    }, { timeout: 60_000 })
+    .toBe(true)
+  const text = `after-kill-${Date.now()}`
+  await act(rest[0]!, 'broadcast', text)
+  for (const n of rest.slice(1)) await expect(received(n, text)).toHaveCount(1)
+})
