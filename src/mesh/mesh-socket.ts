@@ -112,6 +112,7 @@ export class MeshSocket {
         wrtc: options.wrtc,
         WebSocket: options.WebSocket,
         dialTimeoutMs: options.dialTimeoutMs,
+        connectionBudget: this.#options.connectionBudget,
       })
     this.#started = this.#start(network, options.identity)
     this.#started.catch((err: unknown) => this.#report(err instanceof P2PError ? err : new MeshError('MESH_CLOSED', 'mesh failed to start', { cause: err })))
@@ -448,10 +449,15 @@ export class MeshSocket {
   // ---- keepalive ------------------------------------------------------------------------------
 
   #scheduleKeepalive(): void {
+    const due = this.#clock.now() + this.#options.keepaliveMs
     this.#keepalive = this.#clock.setTimeout(() => {
       const now = this.#clock.now()
+      // If this timer itself ran late, our own thread was stalled (a busy page, a huge message
+      // being decoded): messages from peers may be waiting unprocessed behind the stall, so
+      // silence is not evidence this round. Ping, and judge on the next round.
+      const stalled = now - due > this.#options.keepaliveMs
       for (const peer of [...this.#peers.values()]) {
-        if (now - peer.lastHeard > this.#options.peerTimeoutMs) {
+        if (!stalled && now - peer.lastHeard > this.#options.peerTimeoutMs) {
           peer.fail(new MeshError('PEER_TIMEOUT', `nothing from ${peer.remoteId ?? '?'} for ${now - peer.lastHeard} ms`, { peerId: peer.remoteId }))
         } else if (now - peer.lastSent >= this.#options.keepaliveMs) {
           void peer.send({ kind: 'ping', nonce: ++this.#nonce })

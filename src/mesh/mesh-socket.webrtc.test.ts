@@ -68,7 +68,7 @@ describe('MeshSocket over WebRTC (Node)', () => {
     server = await startSignalingServer({ port: 0 })
     const a = node('budget')
     await a.ready()
-    const b = node('budget')
+    const b = node('budget', { dialTimeoutMs: 2_000 })
     await b.ready()
     await waitFor(() => b.peers.length === 1, { timeoutMs: 10_000, what: 'a and b linked' })
     const errors: P2PError[] = []
@@ -78,6 +78,9 @@ describe('MeshSocket over WebRTC (Node)', () => {
     expect(c.peers).toEqual([])
     expect(errors.map((e) => e.code)).toEqual(['CONNECTION_BUDGET'])
     expect(() => c.connect(a.id)).toThrow(expect.objectContaining({ code: 'CONNECTION_BUDGET' }))
+    // Nor does it accept offers: a node dialling it cannot make it create a connection.
+    await expect(b.connect(c.id)).rejects.toMatchObject({ code: expect.stringMatching(/^DIAL_(TIMEOUT|FAILED)$/) })
+    expect(c.peers).toEqual([])
   }, 60_000)
 
   it('carries 10 MiB whispers and broadcasts without starving keepalives', async () => {

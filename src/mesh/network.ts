@@ -31,6 +31,7 @@ export interface WebRtcNetworkOptions {
   wrtc?: WrtcImplementation | undefined
   WebSocket?: SignalingSocketConstructor | undefined
   dialTimeoutMs?: number | undefined
+  connectionBudget?: number | undefined
 }
 
 /** The default network: our signaling server for bootstrap, simple-peer links. */
@@ -47,6 +48,7 @@ export function webRtcNetwork(options: WebRtcNetworkOptions): MeshNetworkFactory
       iceServers: options.iceServers ?? client.iceServers,
       ...(options.wrtc === undefined ? {} : { wrtc: options.wrtc }),
       ...(options.dialTimeoutMs === undefined ? {} : { dialTimeoutMs: options.dialTimeoutMs }),
+      ...(options.connectionBudget === undefined ? {} : { connectionBudget: options.connectionBudget }),
     })
     return {
       transport,

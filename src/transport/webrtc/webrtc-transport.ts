@@ -25,6 +25,11 @@ export interface WebRtcTransportOptions {
   maxPendingIncoming?: number
   /** Per-link limits (chunk size, message cap, buffer bound, close timeout). */
   link?: Partial<WebRtcLinkLimits>
+  /**
+   * Never create a peer connection once the page has created this many (`pageConnectionsCreated()`;
+   * Chromium allows 500 over a page's life): dials reject DIAL_FAILED, offers are ignored. Default: no limit.
+   */
+  connectionBudget?: number
 }
 
 export const WEBRTC_TRANSPORT_DEFAULTS = Object.freeze({ dialTimeoutMs: 20_000, maxPendingIncoming: 16 })
@@ -77,6 +82,7 @@ export class WebRtcTransport implements Transport {
   readonly #dialTimeoutMs: number
   readonly #maxPendingIncoming: number
   readonly #linkLimits: WebRtcLinkLimits
+  readonly #budget: number
   readonly #events = new Emitter<TransportEvents>()
   readonly #sessions = new Map<string, Session>()
   readonly #offSignal: () => void
@@ -91,6 +97,7 @@ export class WebRtcTransport implements Transport {
     this.#dialTimeoutMs = options.dialTimeoutMs ?? WEBRTC_TRANSPORT_DEFAULTS.dialTimeoutMs
     this.#maxPendingIncoming = options.maxPendingIncoming ?? WEBRTC_TRANSPORT_DEFAULTS.maxPendingIncoming
     this.#linkLimits = { ...WEBRTC_LINK_DEFAULTS, ...options.link }
+    this.#budget = options.connectionBudget ?? Number.POSITIVE_INFINITY
     const l = this.#linkLimits
     if (!(l.chunkBytes >= 64 && l.maxMessageBytes >= 0 && l.highWaterMark >= 0 && l.closeTimeoutMs >= 0 && this.#dialTimeoutMs >= 0)) {
       throw new TransportError('INVALID_OPTION', 'invalid WebRtcTransport limits (chunkBytes >= 64, the others >= 0)')
@@ -118,6 +125,9 @@ export class WebRtcTransport implements Transport {
     if (remoteId === this.localId) throw new TransportError('DIAL_FAILED', 'a node cannot dial itself')
     const { signal } = options
     if (signal?.aborted === true) throw new TransportError('DIAL_FAILED', `dial to ${remoteId} aborted`, { cause: signal.reason })
+    if (pageConnections >= this.#budget) {
+      throw new TransportError('DIAL_FAILED', `the page has created ${pageConnections} peer connections: budget of ${this.#budget} reached`)
+    }
     const sessionId = randomSessionId()
     const { link } = this.#open(remoteId, sessionId, true)
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -202,7 +212,7 @@ export class WebRtcTransport implements Transport {
     if (envelope.d.type !== 'offer' || from === this.localId) return
     let incoming = 0
     for (const s of this.#sessions.values()) if (s.incoming && s.link.state === 'connecting') incoming++
-    if (incoming >= this.#maxPendingIncoming) return
+    if (incoming >= this.#maxPendingIncoming || pageConnections >= this.#budget) return
     let session: Session
     try {
       session = this.#open(from, envelope.s, false)
