@@ -1,5 +1,8 @@
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test'
+import WebSocket from 'ws'
 import { startSignalingServer } from '../signaling/server.js'
+import { MeshSocket, type ReceivedMessage, type SignalingSocketConstructor } from '../src/index.js'
+import { loopbackOnlyWrtc } from '../src/testing/node-webrtc.js'
 import { CONSUMER_URL, SIGNAL_URL, uniqueSubnet } from './env.js'
 
 // MeshSocket stories in real Chromium, one node per page, driven through the harness page
@@ -75,6 +78,24 @@ test('12 peers in several pages and two browser instances: a broadcast reaches a
     for (const n of nodes.filter((x) => x !== far && x !== nodes[0])) await expect(received(n, 'ping')).toHaveCount(0)
   } finally {
     await second.close()
+  }
+})
+
+test('a Node MeshSocket (@roamhq/wrtc) and browser pages form one mesh', async ({ context }, info) => {
+  const subnet = uniqueSubnet(info.title)
+  const pages = [await join(await context.newPage(), subnet), await join(await context.newPage(), subnet)]
+  const mesh = new MeshSocket({ signaling: SIGNAL_URL, subnet, wrtc: loopbackOnlyWrtc(), WebSocket: WebSocket as unknown as SignalingSocketConstructor })
+  const got: ReceivedMessage[] = []
+  mesh.on('message', (m) => got.push(m))
+  try {
+    await mesh.ready()
+    await expect.poll(() => mesh.peers.length, { timeout: 30_000 }).toBeGreaterThan(0)
+    await mesh.send('from node', 1)
+    for (const p of pages) await expect(received(p, `broadcast ${mesh.id}: from node 1`)).toHaveCount(1)
+    await act(pages[1]!, 'broadcast', 'from a page')
+    await expect.poll(() => got.filter((m) => m.payload[0] === 'from a page' && m.sender === pages[1]!.id).length, { timeout: 15_000 }).toBe(1)
+  } finally {
+    await mesh.close()
   }
 })
 
