@@ -5,6 +5,7 @@ import { deflate } from 'pako'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { WIRE_ERROR_CODES, WireError } from '../errors.js'
 import { frameMessage } from '../testing/arbitraries.js'
+import { thrownCode } from '../testing/thrown-code.js'
 import { concatBytes, utf8 } from '../util/bytes.js'
 import { COMPRESSION, FRAME_DEFAULTS, SUPPORTED_COMPRESSIONS, decodeFrame, encodeFrame, frameBody } from './index.js'
 
@@ -16,15 +17,7 @@ function frameOfPacked(packed: Uint8Array): Uint8Array {
   return frameBody(concatBytes(sha256(packed), packed), Number.MAX_SAFE_INTEGER)
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err: unknown) {
-    if (err instanceof WireError) return err.code
-    throw err
-  }
-  return 'no error'
-}
+const codeOf = (fn: () => unknown): string => thrownCode(fn, WireError)
 
 describe('frame round trip', () => {
   it('random messages round-trip through every compression method', () => {

@@ -1,17 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { TransportError } from '../../errors.js'
+import { thrownCode } from '../../testing/thrown-code.js'
 import { CHUNK_KIND, Reassembler, START_HEADER_BYTES, chunkCount, chunkMessage } from './chunking.js'
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err: unknown) {
-    if (err instanceof TransportError) return err.code
-    throw err
-  }
-  return 'no error'
-}
+const codeOf = (fn: () => unknown): string => thrownCode(fn, TransportError)
 
 describe('chunking', () => {
   it('round-trips any message at any chunk size, every chunk within the size', () => {
