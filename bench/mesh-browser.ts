@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Page } from '@playwright/test'
+import { createServer } from 'vite'
+import { startSignalingServer } from '../signaling/server.js'
+import { Prng } from '../src/testing/prng.js'
+import type { MeshBench } from './browser/mesh-page.js'
+import { report, type Results } from './mesh-report.js'
+
+// MeshSocket vs raw simple-peer in headless Chromium, one run, side by side: connect time to a
+// first peer and whisper throughput (two pages, our signaling server), and a broadcast over a
+// 64-node network in one page vs a naive flood over the same topology in another page.
+// Run: npm run bench:mesh   (inside the loopback-only namespace: node e2e/isolate.mjs …)
+const CONNECTS = 10
+const TOTAL = 64 * 1024 * 1024
+const ROUNDS = 5
+const NODES = 64
+const BROADCASTS = 20
+const SEED = 7
+
+/** Calls window.bench[name](...args) in `page`; a step that hangs fails the bench after 3 minutes. */
+async function run<K extends keyof MeshBench>(page: Page, name: K, ...args: Parameters<MeshBench[K]>): Promise<Awaited<ReturnType<MeshBench[K]>>> {
+  const call = ({ name, args }: { name: string; args: unknown[] }): unknown =>
+    (window as unknown as { bench: Record<string, (...a: unknown[]) => unknown> }).bench[name]!(...args)
+  let timer: NodeJS.Timeout | undefined
+  const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`bench step ${name} hung`)), 180_000)))
+  try {
+    return (await Promise.race([page.evaluate(call, { name, args: args as unknown[] }), hung])) as Awaited<ReturnType<MeshBench[K]>>
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const signaling = await startSignalingServer({ port: 0 })
+// No watcher, no HMR, dependencies pre-bundled up front into a cache of our own: an edit under
+// src/ or a dependency discovered late would make vite reload every open page mid-bench.
+const vite = await createServer({
+  root: new URL('./browser', import.meta.url).pathname,
+  configFile: false,
+  logLevel: 'error',
+  cacheDir: join(tmpdir(), 'p2p-today-bench-mesh-vite'),
+  optimizeDeps: { noDiscovery: true, include: ['@msgpack/msgpack', '@noble/ed25519', '@noble/hashes/legacy.js', '@noble/hashes/sha2.js', 'pako', 'simple-peer/simplepeer.min.js'] },
+  server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
+})
+await vite.listen()
+const url = `${vite.resolvedUrls!.local[0]!}mesh.html`
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection'],
+})
+const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
+async function open(role: string): Promise<Page> {
+  const page = await context.newPage()
+  page.on('pageerror', (err) => console.error(`[${role}] ${err.message}`))
+  page.on('console', (msg) => void (msg.type() === 'error' && console.error(`[${role}] ${msg.text()}`)))
+  await page.goto(url)
+  await page.getByTestId('state').filter({ hasText: 'ready' }).waitFor()
+  return page
+}
+
+const r: Results = { connect: { ours: [], raw: [], rawFull: [] }, mibps: { ours: [], oursZeros: [], raw: [] } }
+try {
+  // 1 and 2: page A is in the subnet; page B joins it (fresh socket / client every time).
+  const [a, b] = [await open('A'), await open('B')]
+  const subnet = `bench-${Date.now()}`
+  const ids = await run(a, 'join', signaling.url, subnet)
+  for (let i = -1; i < CONNECTS; i++) {
+    const ours = await run(b, 'oursConnect', signaling.url, subnet)
+    const raw = await run(b, 'rawConnect', signaling.url, subnet, ids.raw)
+    if (i < 0) continue // warm-up
+    r.connect.ours.push(ours)
+    r.connect.raw.push(raw.ms)
+    r.connect.rawFull.push(raw.fullMs)
+  }
+  // One connection each, kept: the first 64 MiB over a fresh connection is slow and erratic
+  // (11–28 MiB/s raw, vs ~35 once warm), so round 0 only warms them up.
+  await run(b, 'openSenders', signaling.url, subnet, ids.mesh, ids.raw)
+  const throughput = async (send: () => Promise<number>): Promise<number> => {
+    await run(a, 'expect', TOTAL)
+    const t0 = await send()
+    const t1 = await run(a, 'received')
+    return TOTAL / 1048576 / ((t1 - t0) / 1000)
+  }
+  for (let round = 0; round <= ROUNDS; round++) {
+    const ours = await throughput(() => run(b, 'oursSend', TOTAL, 1024 * 1024, true))
+    const raw = await throughput(() => run(b, 'rawSend', TOTAL, 16 * 1024))
+    const zeros = await throughput(() => run(b, 'oursSend', TOTAL, 1024 * 1024, false))
+    if (round === 0) continue
+    r.mibps.ours.push(ours)
+    r.mibps.raw.push(raw)
+    r.mibps.oursZeros.push(zeros)
+  }
+  await run(b, 'closeSenders')
+  await Promise.all([a.close(), b.close()])
+
+  // 3: the same origins in both networks (the first broadcast of each is a warm-up).
+  const rng = new Prng(SEED)
+  const origins = Array.from({ length: BROADCASTS + 1 }, () => rng.int(NODES))
+  const c = await open('ours-network')
+  const built = await run(c, 'oursBuild', NODES, SEED)
+  const ours = await run(c, 'oursBroadcasts', origins)
+  const after = await run(c, 'oursEdges')
+  await run(c, 'oursClose')
+  await c.close()
+  const d = await open('raw-network')
+  const rawBuilt = await run(d, 'rawBuild', NODES, built.edges)
+  const raw = await run(d, 'rawBroadcasts', origins, ours.frameBytes)
+  await run(d, 'rawClose')
+  await d.close()
+  r.flood = { built, ours, raw, rawBuilt, origins, topologyChanged: JSON.stringify(after) !== JSON.stringify(built.edges), nodes: NODES }
+
+  const cpu = /Model name:\s*(.+)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1] ?? '?'
+  const cores = execFileSync('nproc', { encoding: 'utf8' }).trim()
+  const git = (...args: string[]): string => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    } catch {
+      return '?'
+    }
+  }
+  const dirty = git('status', '--porcelain', 'src', 'signaling') === '' ? '' : ' + uncommitted src/ changes'
+  console.log(`${new Date().toISOString().slice(0, 10)} · ${cpu} (${cores} cores) · headless Chromium ${browser.version()} · Node ${process.version} · ${git('rev-parse', '--short', 'HEAD')}${dirty}\n`)
+  console.log(report(r))
+} finally {
+  await browser.close()
+  await vite.close()
+  await signaling.close()
+}
