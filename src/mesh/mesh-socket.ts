@@ -257,7 +257,7 @@ export class MeshSocket {
         now: () => this.#clock.now(),
         neighbours: () => this.#peers.values(),
         neighbour: (id) => this.#peers.get(id),
-        deliver: (kind, frame, payload, via) => this.#deliver(kind, frame, payload, via),
+        deliver: (kind, frame, payload) => this.#deliver(kind, frame, payload),
         signal: (from, blob) => this.#signaler?.receive(from, blob),
       },
       { seen: this.#options.seenCache },
@@ -363,7 +363,7 @@ export class MeshSocket {
           this.#counters.badFrames++
           return this.#report(new MeshError('BAD_FRAME', `neighbour ${peer.remoteId ?? '?'} sent a direct whisper as ${frame.sender}`, { peerId: peer.remoteId }))
         }
-        return this.#deliver('whisper', frame, message.payload, peer)
+        return this.#deliver('whisper', frame, message.payload)
       default:
         return this.#router?.receive(peer, message, frame)
     }
@@ -371,7 +371,7 @@ export class MeshSocket {
 
   // ---- delivery -------------------------------------------------------------------------------
 
-  #deliver(type: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[], _via: PeerLink): void {
+  #deliver(type: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[]): void {
     const sender = frame.sender
     const message: ReceivedMessage = {
       type,
@@ -412,15 +412,16 @@ export class MeshSocket {
     const now = this.#clock.now()
     let outgoing = this.#dialing.size
     for (const l of this.#links) if (l.outgoing) outgoing++
+    const taken = new Set<string | undefined>([this.id, ...this.#dialing, ...[...this.#links].map((l) => l.remoteId)])
     while (outgoing < this.#options.maxOutgoing) {
       if (pageConnectionsCreated() >= this.#options.connectionBudget) {
         if (!this.#budgetReported) this.#report(new MeshError('CONNECTION_BUDGET', `connection budget of ${this.#options.connectionBudget} reached: not dialling`))
         this.#budgetReported = true
         break
       }
-      const connected = new Set([...this.#dialing, ...[...this.#links].map((l) => l.remoteId)])
-      const id = this.#candidates.pick(now, (c) => c !== this.id && !connected.has(c))
+      const id = this.#candidates.pick(now, (c) => !taken.has(c))
       if (id === undefined) break
+      taken.add(id)
       outgoing++
       this.#dial(id)
     }

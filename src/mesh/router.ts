@@ -11,7 +11,7 @@ export interface RouterHost {
   /** Neighbours whose handshake is complete. */
   neighbours(): Iterable<PeerLink>
   neighbour(id: string): PeerLink | undefined
-  deliver(kind: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[], via: PeerLink): void
+  deliver(kind: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[]): void
   signal(from: string, blob: Record<string, unknown>): void
 }
 
@@ -82,7 +82,7 @@ export class Router {
         if (!this.#firstSight(frame, from)) return
         void this.#toAll(frame.body, from, frame.sender)
         this.stats.delivered++
-        this.#host.deliver('broadcast', frame, message.payload, from)
+        this.#host.deliver('broadcast', frame, message.payload)
         return
       }
       case 'routed-whisper':
@@ -94,7 +94,7 @@ export class Router {
         }
         if (message.kind === 'routed-signal') return this.#host.signal(frame.sender, message.blob)
         this.stats.delivered++
-        this.#host.deliver('whisper', frame, message.payload, from)
+        this.#host.deliver('whisper', frame, message.payload)
         return
       }
       default:
