@@ -20,8 +20,14 @@ export const WIRE_ERROR_CODES = [
 ] as const
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number]
 
-/** Codes raised by node identities (key pairs, signatures). */
-export const IDENTITY_ERROR_CODES = ['INVALID_KEY', 'KEY_NOT_EXTRACTABLE', 'CRYPTO_UNAVAILABLE'] as const
+/** Codes raised by node identities (key pairs, signatures, the identity store). */
+export const IDENTITY_ERROR_CODES = [
+  'INVALID_KEY',
+  'KEY_NOT_EXTRACTABLE',
+  'CRYPTO_UNAVAILABLE',
+  'STORAGE_UNAVAILABLE',
+  'NO_FREE_SLOT',
+] as const
 export type IdentityErrorCode = (typeof IDENTITY_ERROR_CODES)[number]
 
 /** Codes raised by links, transports and the signaling client. */
@@ -80,7 +86,7 @@ export class WireError extends P2PError {
   }
 }
 
-/** A key pair or signature problem. */
+/** A key pair, signature or identity storage problem. */
 export class IdentityError extends P2PError {
   declare readonly code: IdentityErrorCode
   constructor(code: IdentityErrorCode, message: string, options?: { cause?: unknown }) {

@@ -38,6 +38,10 @@ export {
 export type { ErrorCode, WireErrorCode, IdentityErrorCode, TransportErrorCode } from './errors.js'
 export { toHex, fromHex } from './util/bytes.js'
 
+// Persistent identity (IndexedDB via idb-keyval).
+export { loadIdentity, IDENTITY_STORE_DEFAULTS } from './storage/identity-store.js'
+export type { LoadIdentityOptions, StoredIdentity } from './storage/identity-store.js'
+
 // Mesh network.
 export { MeshSocket, MESH_DEFAULTS } from './mesh/mesh-socket.js'
 export type { MeshSocketOptions, ReceivedMessage, MeshEvents, MeshServices, MeshStats } from './mesh/mesh-socket.js'

@@ -65,3 +65,37 @@ describe('identity details', () => {
     expect(await verifySignature(new Uint8Array(32).fill(0xff), data, new Uint8Array(64).fill(1), 'noble')).toBe(false)
   })
 })
+
+describe('Identity.fromCryptoKey', () => {
+  const generate = async () => (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair
+  const raw = async (key: CryptoKey) => new Uint8Array(await crypto.subtle.exportKey('raw', key))
+
+  it('wraps a non-extractable WebCrypto key pair', async () => {
+    const pair = await generate()
+    const publicKey = await raw(pair.publicKey)
+    const identity = await Identity.fromCryptoKey(publicKey, pair.privateKey)
+    expect(identity.backend).toBe('webcrypto')
+    expect(identity.id).toBe(nodeIdFromPublicKey(publicKey))
+    expect(await verifySignature(publicKey, data, await identity.sign(data), 'noble')).toBe(true)
+    await expect(identity.exportKeyPair()).rejects.toMatchObject({ code: 'KEY_NOT_EXTRACTABLE' })
+  })
+
+  it('refuses a key that does not sign for the public key', async () => {
+    const a = await generate()
+    const b = await generate()
+    const ecdsa = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair
+    const publicKey = await raw(a.publicKey)
+    const refused: [Uint8Array, unknown][] = [
+      [publicKey, b.privateKey],
+      [publicKey, a.publicKey],
+      [publicKey, ecdsa.privateKey],
+      [publicKey, null],
+      [publicKey, { type: 'private' }],
+      [publicKey.slice(1), a.privateKey],
+      ['x' as unknown as Uint8Array, a.privateKey],
+    ]
+    for (const [pub, key] of refused) {
+      await expect(Identity.fromCryptoKey(pub, key as CryptoKey)).rejects.toMatchObject({ code: 'INVALID_KEY' })
+    }
+  })
+})

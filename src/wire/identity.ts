@@ -105,6 +105,36 @@ export class Identity {
     return identity
   }
 
+  /**
+   * An identity from a WebCrypto Ed25519 private key, e.g. a non-extractable one kept in
+   * IndexedDB, and its 32-byte raw public key. Signs once and verifies: throws INVALID_KEY if
+   * the key is not an Ed25519 private signing key for `publicKey`, CRYPTO_UNAVAILABLE if this
+   * platform's WebCrypto has no Ed25519.
+   */
+  static async fromCryptoKey(publicKey: Uint8Array, privateKey: CryptoKey): Promise<Identity> {
+    if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
+      throw new IdentityError('INVALID_KEY', 'a public key is 32 bytes')
+    }
+    const key: unknown = privateKey
+    if (typeof key !== 'object' || key === null || (key as Partial<CryptoKey>).type !== 'private') {
+      throw new IdentityError('INVALID_KEY', 'privateKey must be a private CryptoKey')
+    }
+    if (!(await webCryptoHasEd25519())) {
+      throw new IdentityError('CRYPTO_UNAVAILABLE', 'WebCrypto Ed25519 is not available on this platform')
+    }
+    const identity = new Identity(publicKey.slice(), { kind: 'webcrypto', key: privateKey })
+    let signature: Uint8Array
+    try {
+      signature = await identity.sign(SELF_TEST)
+    } catch (err: unknown) {
+      throw new IdentityError('INVALID_KEY', 'privateKey cannot make Ed25519 signatures', { cause: err })
+    }
+    if (!(await verifySignature(publicKey, SELF_TEST, signature))) {
+      throw new IdentityError('INVALID_KEY', 'publicKey does not belong to privateKey')
+    }
+    return identity
+  }
+
   /** A 64-byte Ed25519 signature of `data`. */
   async sign(data: Uint8Array): Promise<Uint8Array> {
     if (this.#secret.kind === 'noble') return ed.sign(data, this.#secret.seed)
