@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type Page } from '@playwright/test'
-import { createServer } from 'vite'
+import type { Page } from '@playwright/test'
 import { startSignalingServer } from '../signaling/server.js'
 import { Prng } from '../src/testing/prng.js'
+import { meshBenchSetup } from './mesh-setup.js'
 import type { MeshBench } from './browser/mesh-page.js'
 import { report, type Results } from './mesh-report.js'
 
@@ -33,22 +31,7 @@ async function run<K extends keyof MeshBench>(page: Page, name: K, ...args: Para
 }
 
 const signaling = await startSignalingServer({ port: 0 })
-// No watcher, no HMR, dependencies pre-bundled up front into a cache of our own: an edit under
-// src/ or a dependency discovered late would make vite reload every open page mid-bench.
-const vite = await createServer({
-  root: new URL('./browser', import.meta.url).pathname,
-  configFile: false,
-  logLevel: 'error',
-  cacheDir: join(tmpdir(), 'p2p-today-bench-mesh-vite'),
-  optimizeDeps: { noDiscovery: true, include: ['@msgpack/msgpack', '@noble/ed25519', '@noble/hashes/legacy.js', '@noble/hashes/sha2.js', 'pako', 'simple-peer/simplepeer.min.js'] },
-  server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
-})
-await vite.listen()
-const url = `${vite.resolvedUrls!.local[0]!}mesh.html`
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection'],
-})
+const { vite, url, browser } = await meshBenchSetup()
 const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
 async function open(role: string): Promise<Page> {
   const page = await context.newPage()

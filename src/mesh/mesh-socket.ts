@@ -5,7 +5,8 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { Emitter } from '../util/emitter.js'
 import { toHex } from '../util/bytes.js'
 import { isB58 } from '../wire/base58.js'
-import { encodeBody, type DecodedFrame } from '../wire/frame.js'
+import { Serial, andThen, type MaybePromise } from '../util/serial.js'
+import { bodyOf, ID_BYTES, packFrame, webDigest, type DecodedFrame, type Digest } from '../wire/frame.js'
 import { protocolId as makeProtocolId } from '../wire/ids.js'
 import { Identity } from '../wire/identity.js'
 import { meshFrame, type MeshMessage } from './messages.js'
@@ -43,6 +44,8 @@ export interface MeshServices {
   clock?: Clock
   random?: () => number
   network?: MeshNetworkFactory
+  /** SHA-256 for frame ids. Default `webDigest` (WebCrypto for large bodies); `syncDigest` keeps a simulation deterministic. */
+  digest?: Digest
 }
 
 export interface MeshStats extends RouterStats {
@@ -71,6 +74,9 @@ export interface MeshStats extends RouterStats {
 export class MeshSocket {
   readonly #options: ResolvedMeshOptions
   readonly #clock: Clock
+  readonly #digest: Digest
+  /** Our flooded and routed messages, in call order while one waits on an async digest. */
+  readonly #outbox = new Serial()
   readonly #random: () => number
   readonly #events = new Emitter<MeshEvents>((err, event) => console.error(`p2p-today: a mesh '${String(event)}' listener threw`, err))
   readonly #handlers: ((message: ReceivedMessage) => boolean | void)[] = []
@@ -102,6 +108,7 @@ export class MeshSocket {
     this.#options = resolveMeshOptions(options, services.network !== undefined)
     this.#clock = services.clock ?? systemClock
     this.#random = services.random ?? Math.random
+    this.#digest = services.digest ?? webDigest
     this.#candidates = new Candidates(this.#options.maxCandidates, this.#random)
     this.#ready = new Promise((resolve) => (this.#resolveReady = resolve))
     const network =
@@ -164,8 +171,7 @@ export class MeshSocket {
    */
   send(...payload: unknown[]): Promise<void> {
     const router = this.#live()
-    const { body, id } = this.#unique({ kind: 'broadcast', payload })
-    return router.broadcast(body, id)
+    return this.#originate({ kind: 'broadcast', payload }, ({ body, id }) => router.broadcast(body, id))
   }
 
   /** Sends `payload` to one node: directly if it is a neighbour, else routed through the mesh. */
@@ -174,8 +180,7 @@ export class MeshSocket {
     this.#checkPeerId(to, 'whisper(to, ...payload)')
     const direct = this.#peers.get(to)
     if (direct !== undefined) return direct.send({ kind: 'whisper', payload })
-    const { body, id } = this.#unique({ kind: 'routed-whisper', target: to, payload })
-    return router.route(body, id, to, false)
+    return this.#originate({ kind: 'routed-whisper', target: to, payload }, ({ body, id }) => router.route(body, id, to, false))
   }
 
   /**
@@ -292,6 +297,8 @@ export class MeshSocket {
       clock: this.#clock,
       handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
       maxBadFrames: this.#options.maxBadFrames,
+      digest: this.#digest,
+      seenBefore: (id) => this.#router!.seenBefore(id),
     })
     this.#links.add(peer)
     peer.on('ready', () => this.#onReady(peer))
@@ -477,17 +484,22 @@ export class MeshSocket {
   }
 
   /**
-   * Encodes one of our messages. In 0.7 two identical messages in the same second have the same
-   * id, so the second would be dropped as a duplicate everywhere; a repeat gets its timestamp
-   * moved on by a second until its id is new.
+   * Encodes one of our flooded/routed messages (throwing at once if the wire cannot carry it) and
+   * hands it to `go` once its id is known; our messages leave in call order. In 0.7 two identical
+   * messages in the same second have the same id, so the second would be dropped as a duplicate
+   * everywhere; a repeat gets its timestamp moved on by a second until its id is new.
    */
-  #unique(message: MeshMessage): { body: Uint8Array; id: Uint8Array } {
-    const now = this.#clock.now()
-    for (let t = Math.floor(now / 1000); ; t++) {
-      const body = encodeBody(meshFrame(message, this.id, t), { maxFrameBytes: this.#options.maxFrameBytes })
-      const id = body.subarray(0, 32)
-      if (!this.#router!.seen.has(toHex(id), now)) return { body, id }
-    }
+  #originate(message: MeshMessage, go: (m: { body: Uint8Array; id: Uint8Array }) => Promise<void>): Promise<void> {
+    const limits = { maxFrameBytes: this.#options.maxFrameBytes }
+    const t0 = Math.floor(this.#clock.now() / 1000)
+    const first = packFrame(meshFrame(message, this.id, t0), limits)
+    const unique = (packed: Uint8Array, t: number): MaybePromise<{ body: Uint8Array; id: Uint8Array }> =>
+      andThen(bodyOf(packed, this.#digest), (body) => {
+        const id = body.subarray(0, ID_BYTES)
+        if (!this.#router!.seen.has(toHex(id), this.#clock.now())) return { body, id }
+        return unique(packFrame(meshFrame(message, this.id, t + 1), limits), t + 1)
+      })
+    return this.#outbox.run(() => andThen(unique(first, t0), go))
   }
 
   #checkPeerId(id: unknown, call: string): asserts id is string {
@@ -497,8 +509,8 @@ export class MeshSocket {
 
   #relaySignal(to: string, blob: Record<string, unknown>): boolean {
     if (this.#peers.size === 0 || this.#router === undefined || this.#closing !== undefined) return false
-    const { body, id } = this.#unique({ kind: 'routed-signal', target: to, blob })
-    void this.#router.route(body, id, to, true)
+    const router = this.#router
+    void this.#originate({ kind: 'routed-signal', target: to, blob }, ({ body, id }) => router.route(body, id, to, true)).catch(() => {})
     return true
   }
 

@@ -2,8 +2,9 @@ import { MeshError, WireError, type P2PError } from '../errors.js'
 import type { Link } from '../transport/types.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import { Emitter } from '../util/emitter.js'
+import { isPromise, Serial, andThen } from '../util/serial.js'
 import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
-import type { DecodedFrame } from '../wire/frame.js'
+import { bodyOf, ID_BYTES, LEN_BYTES, type DecodedFrame, type Digest } from '../wire/frame.js'
 import { decodeMeshMessage, isControl, meshFrame, type MeshMessage } from './messages.js'
 
 export interface PeerLinkContext {
@@ -15,6 +16,14 @@ export interface PeerLinkContext {
   handshakeTimeoutMs: number
   /** Malformed frames tolerated on one link before it is closed (BAD_FRAME). */
   maxBadFrames: number
+  /** SHA-256 for frame ids: `webDigest` hashes large bodies with WebCrypto, asynchronously. */
+  digest: Digest
+  /**
+   * Whether a frame's id (the 32 bytes after LEN, if the frame is raw) names a message this node
+   * has already handled: such a copy is dropped before it is hashed or decoded. The callee counts
+   * it. (A compressed frame starts with a zlib/gzip header there, never with a known id.)
+   */
+  seenBefore(id: Uint8Array): boolean
 }
 
 export type PeerLinkEvents = {
@@ -42,6 +51,10 @@ export class PeerLink {
   #state: 'handshaking' | 'ready' | 'closed' = 'handshaking'
   #badFrames = 0
   #timer: TimerHandle | undefined
+  /** Frames in arrival order while one of them waits on an async digest. */
+  readonly #inbound = new Serial()
+  /** Our messages in call order while one of them waits on an async digest. */
+  readonly #outbound = new Serial()
   lastHeard: number
   lastSent: number
 
@@ -77,22 +90,29 @@ export class PeerLink {
     void this.send({ kind: 'handshake', id: this.#ctx.localId, protocolId: this.#ctx.protocolId, compressions: [...this.codec.local] })
   }
 
-  /** Encodes and sends one of our own messages; resolves when the link accepted it. */
+  /**
+   * Encodes and sends one of our own messages; resolves when the link accepted it. Throws at once
+   * (INVALID_PAYLOAD, FRAME_TOO_LARGE) for a message the wire cannot carry. Control messages jump
+   * the queue; the others leave in call order.
+   */
   send(message: MeshMessage): Promise<void> {
-    const frame = this.codec.encode(meshFrame(message, this.#ctx.localId, Math.floor(this.#ctx.clock.now() / 1000)))
-    return this.#write(frame, isControl(message))
+    const packed = this.codec.pack(meshFrame(message, this.#ctx.localId, Math.floor(this.#ctx.clock.now() / 1000)))
+    if (isControl(message)) return this.#write(this.codec.frame(bodyOf(packed) as Uint8Array), true)
+    return this.#outbound.run(() => andThen(bodyOf(packed, this.#ctx.digest), (body) => this.#write(this.codec.frame(body), false)))
   }
 
-  /** Relays a message body (ID || P) unchanged; resolves when the link accepted it. */
-  forward(body: Uint8Array, urgent = false): Promise<void> {
-    return this.#write(this.codec.frame(body), urgent)
+  /** Relays a message body (ID || P) unchanged; resolves when the link accepted it. `shared`: see FrameCodec.frame. */
+  forward(body: Uint8Array, urgent = false, shared?: { raw?: Uint8Array }): Promise<void> {
+    const frame = this.codec.frame(body, shared)
+    return this.#write(frame, urgent)
   }
 
   #write(frame: Uint8Array, urgent: boolean): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve()
     this.lastSent = this.#ctx.clock.now()
-    // A failed send means the link is closing: its 'close' event reports it.
-    return this.link.send(frame, { urgent }).catch(() => {})
+    // Frames are never modified once made (a frame relayed to several links is one array), so
+    // the link need not copy them. A failed send means the link is closing: 'close' reports it.
+    return this.link.send(frame, { urgent, immutable: true }).catch(() => {})
   }
 
   /** Closes the link, reporting `err` as the reason. */
@@ -110,25 +130,41 @@ export class PeerLink {
   #onBytes(bytes: Uint8Array): void {
     if (this.#state === 'closed') return
     this.lastHeard = this.#ctx.clock.now()
-    let frame: DecodedFrame
+    if (this.#state === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
+    // Decoded in arrival order; synchronously unless a large body's digest is computed by WebCrypto.
+    this.#inbound.push(() => {
+      try {
+        const done = andThen(this.codec.decodeWith(bytes, this.#ctx.digest), (frame) => this.#onFrame(frame))
+        return isPromise(done) ? done.catch((err: unknown) => this.#onBadFrame(err)) : done
+      } catch (err: unknown) {
+        return this.#onBadFrame(err)
+      }
+    })
+  }
+
+  #onFrame(frame: DecodedFrame): void {
+    if (this.#state === 'closed') return
     let message: MeshMessage
     try {
-      frame = this.codec.decode(bytes)
       message = decodeMeshMessage(frame)
     } catch (err: unknown) {
-      const cause = err instanceof WireError ? err : undefined
-      const bad = new MeshError('BAD_FRAME', `dropped a bad frame from ${this.remoteId ?? 'a peer'}: ${cause?.code ?? String(err)}`, {
-        cause: err,
-        peerId: this.remoteId,
-      })
-      // Policy (docs/LIMITS.md): an oversize frame closes the link at once; other bad frames are
-      // dropped and counted, and the link is closed past maxBadFrames.
-      if (cause?.code === 'FRAME_TOO_LARGE' || ++this.#badFrames > this.#ctx.maxBadFrames) return this.fail(bad)
-      this.#events.emit('bad-frame', bad)
-      return
+      return this.#onBadFrame(err)
     }
     if (this.#state === 'handshaking') return this.#onHandshake(message)
     this.#events.emit('message', message, frame)
+  }
+
+  #onBadFrame(err: unknown): void {
+    if (this.#state === 'closed') return
+    const cause = err instanceof WireError ? err : undefined
+    const bad = new MeshError('BAD_FRAME', `dropped a bad frame from ${this.remoteId ?? 'a peer'}: ${cause?.code ?? String(err)}`, {
+      cause: err,
+      peerId: this.remoteId,
+    })
+    // Policy (docs/LIMITS.md): an oversize frame closes the link at once; other bad frames are
+    // dropped and counted, and the link is closed past maxBadFrames.
+    if (cause?.code === 'FRAME_TOO_LARGE' || ++this.#badFrames > this.#ctx.maxBadFrames) return this.fail(bad)
+    this.#events.emit('bad-frame', bad)
   }
 
   #onHandshake(message: MeshMessage): void {

@@ -102,6 +102,13 @@ export class Router {
     }
   }
 
+  /** Whether a message id arriving on a link was handled before (counted as a duplicate if so). */
+  seenBefore(id: Uint8Array): boolean {
+    if (!this.seen.has(toHex(id), this.#host.now())) return false
+    this.stats.duplicates++
+    return true
+  }
+
   /** The neighbour that last brought us a message from `origin`, if still usable. */
   nextHop(origin: string): PeerLink | undefined {
     const route = this.#routes.get(origin)
@@ -142,11 +149,16 @@ export class Router {
 
   #toAll(body: Uint8Array, except: PeerLink | undefined, origin: string | undefined, urgent = false): Promise<void> {
     const sends: Promise<void>[] = []
+    const shared = {} // the body framed once for every link that sends it raw
     for (const link of this.#host.neighbours()) {
       if (link === except || (origin !== undefined && link.remoteId === origin)) continue
       if (except !== undefined) this.stats.relayed++
-      sends.push(link.forward(body, urgent))
+      sends.push(link.forward(body, urgent, shared))
     }
+    // Relays: nobody waits on them (failed sends surface as link closes).
+    if (except !== undefined || sends.length === 0) return RESOLVED
     return Promise.all(sends).then(() => {})
   }
 }
+
+const RESOLVED = Promise.resolve()

@@ -3,6 +3,7 @@ import { MeshSocket, type ReceivedMessage } from '../mesh/mesh-socket.js'
 import type { MeshSocketOptions } from '../mesh/options.js'
 import { Identity } from '../wire/identity.js'
 import type { SimNetwork } from './sim-network.js'
+import { syncDigest } from '../wire/frame.js'
 
 /** A MeshSocket node on a SimNetwork, with what it delivered (test-only). */
 export interface SimMeshNode {
@@ -35,6 +36,8 @@ export async function simMeshNode(
       clock: transport.clock,
       random: () => random.next(),
       network: async () => ({ transport, bootstrap, close: () => transport.close() }),
+      // Deterministic: a WebCrypto digest would finish on a thread pool, outside the simulation's order.
+      digest: syncDigest,
     },
   )
   const node: SimMeshNode = { id: identity.id, socket, delivered: new Map(), messages: [] }

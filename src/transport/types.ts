@@ -21,6 +21,11 @@ export interface SendOptions {
    * FIFO. Links that never queue (in-memory) may ignore it.
    */
   urgent?: boolean
+  /**
+   * The caller will never modify `data` (a relay sending one frame to several links). A link may
+   * then keep it, or what it makes of it, without copying, and share that between links.
+   */
+  immutable?: boolean
 }
 
 export interface Link {

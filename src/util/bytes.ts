@@ -36,9 +36,11 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
 export function toHex(b: Uint8Array): string {
   let s = ''
-  for (const byte of b) s += byte.toString(16).padStart(2, '0')
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!]!
   return s
 }
 

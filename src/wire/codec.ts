@@ -5,7 +5,8 @@ import {
   negotiateCompression,
   sanitizeCompressionList,
 } from './compression.js'
-import { FRAME_DEFAULTS, decodeFrame, encodeBody, frameBody, type DecodedFrame, type FrameMessage } from './frame.js'
+import { andThen, type MaybePromise } from '../util/serial.js'
+import { FRAME_DEFAULTS, decodeFrameWith, encodeBody, frameBody, packFrame, syncDigest, type DecodedFrame, type Digest, type FrameMessage } from './frame.js'
 
 const MAX_BACKOFF_EXPONENT = 6
 
@@ -89,11 +90,18 @@ export class FrameCodec {
     return this.frame(encodeBody(msg, this.#limits))
   }
 
+  /** Validates a message and packs its P under this codec's limits (see `packFrame`). */
+  pack(msg: FrameMessage): Uint8Array {
+    return packFrame(msg, this.#limits)
+  }
+
   /**
    * Frames an already-encoded body (ID || P), compressing it by the link's rule. Relays use it
-   * to forward a message byte-for-byte, so its id stays the same on every hop.
+   * to forward a message byte-for-byte, so its id stays the same on every hop. A relay sending one
+   * body to several links passes the same `shared` object to each: a body that goes raw is then
+   * framed once, not once per link.
    */
-  frame(body: Uint8Array): Uint8Array {
+  frame(body: Uint8Array, shared?: { raw?: Uint8Array }): Uint8Array {
     let wire = body
     if (this.#sendMethod !== undefined && body.length >= this.#minCompressBytes) {
       if (this.#skip > 0) {
@@ -115,7 +123,9 @@ export class FrameCodec {
         }
       }
     }
-    const frame = frameBody(wire, this.#limits.maxFrameBytes)
+    let frame: Uint8Array
+    if (wire === body && shared !== undefined) frame = shared.raw ??= frameBody(body, this.#limits.maxFrameBytes)
+    else frame = frameBody(wire, this.#limits.maxFrameBytes)
     this.#stats.framesOut++
     this.#stats.bodyBytesOut += body.length
     this.#stats.wireBytesOut += frame.length
@@ -123,9 +133,15 @@ export class FrameCodec {
   }
 
   decode(frame: Uint8Array): DecodedFrame {
-    const decoded = decodeFrame(frame, { ...this.#limits, compressions: this.#receiveMethods })
-    this.#stats.framesIn++
-    this.#stats.wireBytesIn += frame.length
-    return decoded
+    return this.decodeWith(frame, syncDigest) as DecodedFrame
+  }
+
+  /** `decode` with the checksum computed by `digest`: a value, or a promise if the digest is async. */
+  decodeWith(frame: Uint8Array, digest: Digest): MaybePromise<DecodedFrame> {
+    return andThen(decodeFrameWith(frame, { ...this.#limits, compressions: this.#receiveMethods }, digest), (decoded) => {
+      this.#stats.framesIn++
+      this.#stats.wireBytesIn += frame.length
+      return decoded
+    })
   }
 }

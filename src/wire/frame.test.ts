@@ -7,7 +7,9 @@ import { WIRE_ERROR_CODES, WireError } from '../errors.js'
 import { frameMessage } from '../testing/arbitraries.js'
 import { thrownCode } from '../testing/thrown-code.js'
 import { concatBytes, utf8 } from '../util/bytes.js'
+import { isPromise } from '../util/serial.js'
 import { COMPRESSION, FRAME_DEFAULTS, SUPPORTED_COMPRESSIONS, decodeFrame, encodeFrame, frameBody } from './index.js'
+import { ASYNC_DIGEST_BYTES, LEN_BYTES, bodyOf, decodeFrameWith, encodeBody, packFrame, syncDigest, webDigest, type Digest } from './frame.js'
 
 const SENDER = '6VnYj9LjoVLTvU3uPhy4nxm6yv2wEvhaRtGHeV9wwFngWGGqKAzuZ8jK6gFuvq737V'
 const METHODS = [undefined, ...SUPPORTED_COMPRESSIONS]
@@ -211,5 +213,64 @@ describe('encodeFrame refuses what the wire cannot carry', () => {
     expect(codeOf(() => encodeFrame({ type: 0, sender: SENDER, time: 1, payload: [] }, { compression: COMPRESSION.bz2 }))).toBe(
       'UNKNOWN_COMPRESSION',
     )
+  })
+})
+
+describe('frames with an asynchronous digest', () => {
+  const msg = { type: 0x01, sender: 'abc', time: 1_700_000_000, payload: [0x01, new Uint8Array(70 * 1024).fill(7)] }
+  const slowDigest: Digest = (data) => new Promise((resolve) => setTimeout(() => resolve(sha256(data)), 0))
+
+  it('decodeFrameWith gives what decodeFrame gives, later', async () => {
+    const frame = encodeFrame(msg)
+    const later = decodeFrameWith(frame, {}, slowDigest)
+    expect(later).toBeInstanceOf(Promise)
+    expect(await later).toEqual(decodeFrame(frame))
+  })
+
+  it('rejects a bad checksum with FRAME_CHECKSUM', async () => {
+    const frame = encodeFrame(msg)
+    frame[LEN_BYTES + 40]! ^= 1
+    await expect(decodeFrameWith(frame, {}, slowDigest)).rejects.toMatchObject({ code: 'FRAME_CHECKSUM' })
+  })
+
+  it('webDigest (WebCrypto for large bodies) agrees with the synchronous digest', async () => {
+    const large = new Uint8Array(ASYNC_DIGEST_BYTES + 1).map((_, i) => i * 31)
+    const small = large.subarray(0, 100)
+    expect(await webDigest(large)).toEqual(syncDigest(large))
+    expect(isPromise(webDigest(small))).toBe(false)
+    expect(webDigest(small)).toEqual(syncDigest(small))
+  })
+
+  it('bodyOf with an async digest builds the same body as encodeBody', async () => {
+    const body = await bodyOf(packFrame(msg), slowDigest)
+    expect(body).toEqual(encodeBody(msg))
+  })
+})
+
+describe('frames built in place', () => {
+  const msg = { type: 0x00, sender: 'abc', time: 1_700_000_000, payload: [0x00, 'hello'] }
+
+  it('frameBody writes LEN in front of a body from bodyOf instead of copying it', () => {
+    const body = encodeBody(msg)
+    const frame = frameBody(body)
+    expect(frame.buffer).toBe(body.buffer)
+    expect(frame.byteOffset).toBe(body.byteOffset - LEN_BYTES)
+    expect(frame).toEqual(frameBody(body.slice())) // the same bytes as a copied frame
+  })
+
+  it('a raw body cut out of a received frame re-frames to the very same bytes (relays)', () => {
+    const received = encodeFrame(msg).slice()
+    const { body } = decodeFrame(received)
+    const again = frameBody(body)
+    expect(again.buffer).toBe(received.buffer)
+    expect(again).toEqual(received)
+  })
+
+  it('a body the caller made is copied, never written into', () => {
+    const body = encodeBody(msg).slice()
+    const before = new Uint8Array(body.buffer.slice(0))
+    const frame = frameBody(body)
+    expect(frame.buffer).not.toBe(body.buffer)
+    expect(new Uint8Array(body.buffer)).toEqual(before)
   })
 })

@@ -1,9 +1,10 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { WireError } from '../errors.js'
-import { concatBytes, equalBytes, fromUtf8, utf8 } from '../util/bytes.js'
+import { asBufferSource, concatBytes, equalBytes, fromUtf8, utf8 } from '../util/bytes.js'
+import { andThen, type MaybePromise } from '../util/serial.js'
 import { isB58 } from './base58.js'
 import { compress, decompress } from './compression.js'
-import { assertWireValues, packArray, unpackArray, type PayloadLimits } from './payload.js'
+import { assertWireValues, packArrayAfter, unpackArray, type PayloadLimits } from './payload.js'
 
 /**
  * A frame: LEN || C(ID || P), LEN a big-endian uint32 byte count of what follows,
@@ -72,8 +73,38 @@ function checkHeader(type: unknown, sender: unknown, time: unknown): void {
   }
 }
 
-/** Encodes ID || P (the uncompressed body) for a message, validating it first. */
-export function encodeBody(msg: FrameMessage, options: EncodeOptions = {}): Uint8Array {
+/**
+ * A SHA-256 function for frame ids: synchronous, or returning a promise (WebCrypto). The codec
+ * takes one so that large bodies can be hashed off the main thread.
+ */
+export type Digest = (data: Uint8Array) => MaybePromise<Uint8Array>
+
+/** Bodies at least this long are hashed by WebCrypto in `webDigest` (measured in docs/BENCHMARKS.md). */
+export const ASYNC_DIGEST_BYTES = 64 * 1024
+
+/** The synchronous digest (@noble/hashes): the same result everywhere, at once. */
+export const syncDigest: Digest = (data) => sha256(data)
+
+/**
+ * SHA-256 by WebCrypto for bodies of `ASYNC_DIGEST_BYTES` or more (in Chromium ~15x faster than
+ * hashing in JS, and off the main thread), synchronous below that and where WebCrypto is missing.
+ */
+export const webDigest: Digest = (data) => {
+  const subtle = globalThis.crypto?.subtle
+  if (data.length < ASYNC_DIGEST_BYTES || subtle === undefined) return sha256(data)
+  return subtle.digest('SHA-256', asBufferSource(data)).then((d) => new Uint8Array(d))
+}
+
+/**
+ * Buffers laid out LEN || ID || P, so that a frame is built with one copy of P: `packFrame` makes
+ * them (P → its buffer); `bodyOf` writes the id in place; `frameBody` writes LEN in front of a body
+ * that has such room (bodies from `bodyOf`, and raw bodies `decodeFrame` cut out of a frame).
+ */
+const layouts = new WeakMap<Uint8Array, Uint8Array>()
+const roomForLen = new WeakSet<Uint8Array>()
+
+/** Validates a message and packs P = msgpack([type, sender, time, ...payload]); throws before anything is sent. */
+export function packFrame(msg: FrameMessage, options: EncodeOptions = {}): Uint8Array {
   checkHeader(msg.type, msg.sender, msg.time)
   if (!Array.isArray(msg.payload)) throw new WireError('INVALID_PAYLOAD', 'payload must be an array')
   const limits: PayloadLimits = {
@@ -81,19 +112,43 @@ export function encodeBody(msg: FrameMessage, options: EncodeOptions = {}): Uint
     maxDepth: options.maxDepth ?? FRAME_DEFAULTS.maxDepth,
   }
   assertWireValues(msg.payload, limits)
-  const packed = packArray([msg.type, utf8(msg.sender), msg.time, ...msg.payload])
+  const layout = packArrayAfter(LEN_BYTES + ID_BYTES, [msg.type, utf8(msg.sender), msg.time, ...msg.payload])
   const maxFrameBytes = options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes
-  if (packed.length + ID_BYTES > maxFrameBytes) {
+  if (layout.length - LEN_BYTES > maxFrameBytes) {
     // Checked on the uncompressed body: receivers cap what they inflate at the same bound.
-    throw new WireError('FRAME_TOO_LARGE', `message of ${packed.length + ID_BYTES} bytes exceeds the ${maxFrameBytes}-byte limit`)
+    throw new WireError('FRAME_TOO_LARGE', `message of ${layout.length - LEN_BYTES} bytes exceeds the ${maxFrameBytes}-byte limit`)
   }
-  return concatBytes(sha256(packed), packed)
+  const packed = layout.subarray(LEN_BYTES + ID_BYTES)
+  layouts.set(packed, layout)
+  return packed
+}
+
+/** ID || P for a packed P, with the id from `digest` (now or later). */
+export function bodyOf(packed: Uint8Array, digest: Digest = syncDigest): MaybePromise<Uint8Array> {
+  return andThen(digest(packed), (id) => {
+    const layout = layouts.get(packed)
+    if (layout === undefined) return concatBytes(id, packed)
+    layout.set(id, LEN_BYTES)
+    const body = layout.subarray(LEN_BYTES)
+    roomForLen.add(body)
+    return body
+  })
+}
+
+/** Encodes ID || P (the uncompressed body) for a message, validating it first. */
+export function encodeBody(msg: FrameMessage, options: EncodeOptions = {}): Uint8Array {
+  return bodyOf(packFrame(msg, options)) as Uint8Array
 }
 
 /** Prefixes LEN to a (possibly compressed) body, refusing bodies over `maxFrameBytes`. */
 export function frameBody(body: Uint8Array, maxFrameBytes: number = FRAME_DEFAULTS.maxFrameBytes): Uint8Array {
   if (body.length > maxFrameBytes) {
     throw new WireError('FRAME_TOO_LARGE', `frame body of ${body.length} bytes exceeds the ${maxFrameBytes}-byte limit`)
+  }
+  if (roomForLen.has(body)) {
+    const frame = new Uint8Array(body.buffer, body.byteOffset - LEN_BYTES, LEN_BYTES + body.length)
+    new DataView(frame.buffer, frame.byteOffset, LEN_BYTES).setUint32(0, body.length, false)
+    return frame
   }
   const out = new Uint8Array(LEN_BYTES + body.length)
   new DataView(out.buffer).setUint32(0, body.length, false)
@@ -107,8 +162,8 @@ export function encodeFrame(msg: FrameMessage, options: EncodeOptions = {}): Uin
   return frameBody(options.compression === undefined ? body : compress(options.compression, body), maxFrameBytes)
 }
 
-function checksumOk(body: Uint8Array | undefined): body is Uint8Array {
-  return body !== undefined && body.length > ID_BYTES && equalBytes(sha256(body.subarray(ID_BYTES)), body.subarray(0, ID_BYTES))
+function checksumOk(body: Uint8Array, digest: Digest): MaybePromise<boolean> {
+  return andThen(digest(body.subarray(ID_BYTES)), (d) => equalBytes(d, body.subarray(0, ID_BYTES)))
 }
 
 /**
@@ -116,6 +171,14 @@ function checksumOk(body: Uint8Array | undefined): body is Uint8Array {
  * nothing else is thrown.
  */
 export function decodeFrame(frame: Uint8Array, options: DecodeOptions = {}): DecodedFrame {
+  return decodeFrameWith(frame, options, syncDigest) as DecodedFrame
+}
+
+/**
+ * `decodeFrame` with the checksum computed by `digest`: the result is a value when the digest
+ * answered at once, else a promise (which rejects with the same WireErrors).
+ */
+export function decodeFrameWith(frame: Uint8Array, options: DecodeOptions, digest: Digest): MaybePromise<DecodedFrame> {
   const maxFrameBytes = options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes
   if (!(frame instanceof Uint8Array)) throw new WireError('FRAME_SHAPE', 'a frame is a Uint8Array')
   if (frame.length < LEN_BYTES) throw new WireError('FRAME_TRUNCATED', 'frame shorter than its length prefix')
@@ -127,23 +190,28 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions = {}): Dec
     throw new WireError('FRAME_LENGTH_MISMATCH', `frame announces ${len} bytes but carries ${frame.length - LEN_BYTES}`)
   }
   const raw = frame.subarray(LEN_BYTES)
+  const methods = options.compressions ?? []
 
   // 0.7 rule: try the negotiated methods, then read the bytes raw. A method "works" only if
   // its output passes the checksum, so a raw body that happens to parse as deflate is safe.
-  let body: Uint8Array | undefined
-  for (const method of options.compressions ?? []) {
-    const candidate = decompress(method, raw, maxFrameBytes)
-    if (checksumOk(candidate)) {
-      body = candidate
-      break
+  const bodyFrom = (first: number): MaybePromise<Uint8Array> => {
+    for (let i = first; i < methods.length; i++) {
+      const candidate = decompress(methods[i]!, raw, maxFrameBytes)
+      if (candidate !== undefined && candidate.length > ID_BYTES) {
+        return andThen(checksumOk(candidate, digest), (ok) => (ok ? candidate : bodyFrom(i + 1)))
+      }
     }
-  }
-  if (body === undefined) {
     if (raw.length <= ID_BYTES) throw new WireError('FRAME_TRUNCATED', 'frame body shorter than its 32-byte id')
-    if (!checksumOk(raw)) throw new WireError('FRAME_CHECKSUM', 'frame id does not match the SHA-256 of its body')
-    body = raw
+    return andThen(checksumOk(raw, digest), (ok) => {
+      if (!ok) throw new WireError('FRAME_CHECKSUM', 'frame id does not match the SHA-256 of its body')
+      roomForLen.add(raw) // a relay re-frames it in place: LEN is already there
+      return raw
+    })
   }
+  return andThen(bodyFrom(0), (body) => parseBody(body, options, maxFrameBytes))
+}
 
+function parseBody(body: Uint8Array, options: DecodeOptions, maxFrameBytes: number): DecodedFrame {
   const items = unpackArray(body.subarray(ID_BYTES), {
     maxItems: options.maxItems ?? FRAME_DEFAULTS.maxItems,
     maxDepth: options.maxDepth ?? FRAME_DEFAULTS.maxDepth,

@@ -93,6 +93,17 @@ export function packArray(values: readonly unknown[]): Uint8Array {
 }
 
 /**
+ * `packArray` into a new buffer that starts with `headroom` zero bytes (room for a header written
+ * later): the encoding is copied once, from the encoder's scratch buffer into the result.
+ */
+export function packArrayAfter(headroom: number, values: readonly unknown[]): Uint8Array {
+  const encoded = encoder.encodeSharedRef(values)
+  const out = new Uint8Array(headroom + encoded.length)
+  out.set(encoded, headroom)
+  return out
+}
+
+/**
  * Decodes one msgpack array of wire values from untrusted bytes. Allocation is bounded before
  * it happens (array, map, str and bin lengths), then the tree is checked for depth and total
  * count, and int64 values that fit in a double become numbers (bigint otherwise).

@@ -14,13 +14,18 @@ export const CHUNK_KIND = { whole: 0x00, start: 0x01, more: 0x02 } as const
 
 export const START_HEADER_BYTES = 5
 
+/** The single WHOLE chunk of a message that fits in one (`data.length + 1 <= chunkBytes`). */
+export function wholeChunk(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length + 1)
+  out[0] = CHUNK_KIND.whole
+  out.set(data, 1)
+  return out
+}
+
 /** Splits one message into chunks of at most `chunkBytes` (header included). */
 export function* chunkMessage(data: Uint8Array, chunkBytes: number): Generator<Uint8Array> {
   if (data.length + 1 <= chunkBytes) {
-    const out = new Uint8Array(data.length + 1)
-    out[0] = CHUNK_KIND.whole
-    out.set(data, 1)
-    yield out
+    yield wholeChunk(data)
     return
   }
   const firstBytes = chunkBytes - START_HEADER_BYTES
@@ -77,7 +82,7 @@ export class Reassembler {
       if (total > this.#maxMessageBytes) throw tooLarge(total, this.#maxMessageBytes)
       const body = chunk.subarray(START_HEADER_BYTES)
       if (body.length >= total) throw new TransportError('INVALID_MESSAGE', 'START chunk holds the whole message')
-      this.#partial = { total, pieces: [body.slice()] }
+      this.#partial = { total, pieces: [body] } // views: each chunk is a buffer of its own
       this.#filled = body.length
       return undefined
     }
@@ -86,7 +91,7 @@ export class Reassembler {
       if (partial === undefined) throw new TransportError('INVALID_MESSAGE', 'MORE chunk with no message in progress')
       const body = chunk.subarray(1)
       if (this.#filled + body.length > partial.total) throw new TransportError('INVALID_MESSAGE', 'chunks overrun the announced length')
-      partial.pieces.push(body.slice())
+      partial.pieces.push(body)
       this.#filled += body.length
       if (this.#filled < partial.total) return undefined
       const whole = new Uint8Array(partial.total)

@@ -3,7 +3,7 @@ import { P2PError, TransportError } from '../../errors.js'
 import { Emitter } from '../../util/emitter.js'
 import { Fifo } from '../../util/fifo.js'
 import type { Link, LinkEvents, LinkState, SendOptions } from '../types.js'
-import { CHUNK_KIND, Reassembler, chunkMessage } from './chunking.js'
+import { CHUNK_KIND, Reassembler, chunkMessage, wholeChunk } from './chunking.js'
 
 export interface WebRtcLinkLimits {
   /** Largest data channel message we send, header included (default 16 KiB: safe everywhere). */
@@ -39,7 +39,21 @@ function dataChannelOf(peer: SimplePeerInstance): RTCDataChannel | undefined {
   return channel ?? undefined
 }
 
-type Pending = { data: Uint8Array; urgent: boolean; resolve: () => void; reject: (err: P2PError) => void }
+/**
+ * WHOLE chunks made for `immutable` messages, by message: a relayed frame sent on several links
+ * is copied into a chunk once. Weak, so it holds nothing the caller has dropped.
+ */
+const sharedChunks = new WeakMap<Uint8Array, Uint8Array>()
+
+function sharedWholeChunk(data: Uint8Array): Uint8Array {
+  let chunk = sharedChunks.get(data)
+  if (chunk === undefined) sharedChunks.set(data, (chunk = wholeChunk(data)))
+  return chunk
+}
+
+/** A message accepted by send(): its WHOLE chunk if it fits in one, else a copy of it. */
+type Accepted = { data: Uint8Array; size: number; whole: boolean; urgent: boolean }
+type Pending = Accepted & { resolve: () => void; reject: (err: P2PError) => void }
 type Outgoing = { chunks: Iterator<Uint8Array>; left: number }
 
 /**
@@ -114,13 +128,16 @@ export class WebRtcLink implements Link {
         new TransportError('MESSAGE_TOO_LARGE', `message of ${data.byteLength} bytes exceeds the link's cap of ${this.#limits.maxMessageBytes}`),
       )
     }
-    const copy = data.slice() // the caller may reuse its buffer
-    const urgent = options.urgent === true && copy.byteLength + 1 <= this.#limits.chunkBytes
-    if (urgent || (this.#pending.length === 0 && this.#fits(copy.byteLength))) {
-      this.#admit(copy, urgent)
+    // Copied (the caller may reuse its buffer): a small message once, straight into its chunk.
+    const whole = data.byteLength + 1 <= this.#limits.chunkBytes
+    const copy = whole ? (options.immutable === true ? sharedWholeChunk(data) : wholeChunk(data)) : options.immutable === true ? data : data.slice()
+    const accepted: Accepted = { data: copy, size: data.byteLength, whole, urgent: options.urgent === true && whole }
+    if (whole && this.#sendNow(copy)) return Promise.resolve()
+    if (accepted.urgent || (this.#pending.length === 0 && this.#fits(accepted.size))) {
+      this.#admit(accepted)
       return Promise.resolve()
     }
-    return new Promise((resolve, reject) => this.#pending.push({ data: copy, urgent, resolve, reject }))
+    return new Promise((resolve, reject) => this.#pending.push({ ...accepted, resolve, reject }))
   }
 
   on<K extends keyof LinkEvents>(event: K, fn: (...args: LinkEvents[K]) => void): () => void {
@@ -151,18 +168,32 @@ export class WebRtcLink implements Link {
     return this.#closing
   }
 
+  /**
+   * The common case, a small message on an idle link: straight to the data channel, without
+   * queueing. False (nothing sent) if anything is queued or the channel's queue is full.
+   */
+  #sendNow(chunk: Uint8Array): boolean {
+    if (this.#state !== 'open' || this.#pumping || this.#waitingDrain || this.#peer.destroyed) return false
+    if (this.#queued !== 0 || this.#urgent.length !== 0 || this.#bulk.length !== 0 || this.#pending.length !== 0) return false
+    const channel = dataChannelOf(this.#peer)
+    if (channel === undefined || typeof channel.bufferedAmountLowThreshold !== 'number' || channel.bufferedAmount > CHANNEL_HIGH_WATER) return false
+    try {
+      this.#peer.send(chunk)
+    } catch (err: unknown) {
+      this.#failure ??= new TransportError('LINK_FAILED', 'the data channel refused a message', { cause: err })
+      this.#peer.destroy()
+    }
+    return true
+  }
+
   #fits(size: number): boolean {
     return this.#queued === 0 || this.#queued + size <= this.#limits.highWaterMark
   }
 
-  #admit(data: Uint8Array, urgent: boolean): void {
-    this.#queued += data.byteLength
-    if (urgent) {
-      const [chunk] = chunkMessage(data, this.#limits.chunkBytes)
-      if (chunk !== undefined) this.#urgent.push(chunk)
-    } else {
-      this.#bulk.push({ chunks: chunkMessage(data, this.#limits.chunkBytes), left: data.byteLength })
-    }
+  #admit(m: Accepted): void {
+    this.#queued += m.size
+    if (m.urgent) this.#urgent.push(m.data)
+    else this.#bulk.push({ chunks: m.whole ? [m.data].values() : chunkMessage(m.data, this.#limits.chunkBytes), left: m.size })
     this.#pump()
   }
 
@@ -245,9 +276,9 @@ export class WebRtcLink implements Link {
     this.#queued = Math.max(0, this.#queued - bytes)
     while (this.#state === 'open') {
       const next = this.#pending.peek()
-      if (next === undefined || !this.#fits(next.data.byteLength)) break
+      if (next === undefined || !this.#fits(next.size)) break
       this.#pending.shift()
-      this.#admit(next.data, next.urgent)
+      this.#admit(next)
       next.resolve()
     }
   }

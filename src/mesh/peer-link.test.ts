@@ -1,0 +1,106 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { describe, expect, it } from 'vitest'
+import { FakeClock } from '../testing/fake-clock.js'
+import { createMemoryLinkPair } from '../transport/memory.js'
+import { toHex } from '../util/bytes.js'
+import { syncDigest, type Digest } from '../wire/frame.js'
+import type { MeshMessage } from './messages.js'
+import { PeerLink, type PeerLinkContext } from './peer-link.js'
+
+const A = '2' + 'a'.repeat(40)
+const B = '3' + 'b'.repeat(40)
+
+/** A digest that answers large inputs only when the test says so, in the order the test picks. */
+function heldDigest(): { digest: Digest; held: (() => void)[] } {
+  const held: (() => void)[] = []
+  const digest: Digest = (data) => (data.length < 1024 ? sha256(data) : new Promise((resolve) => held.push(() => resolve(sha256(data)))))
+  return { digest, held }
+}
+
+function context(localId: string, digest: Digest, seen = new Set<string>()): PeerLinkContext {
+  return {
+    localId,
+    protocolId: 'proto',
+    codec: {},
+    clock: new FakeClock(),
+    handshakeTimeoutMs: 10_000,
+    maxBadFrames: 4,
+    digest,
+    seenBefore: (id) => seen.has(toHex(id)),
+  }
+}
+
+async function pair(digestA: Digest, digestB: Digest, seenByB?: Set<string>): Promise<[PeerLink, PeerLink]> {
+  const [la, lb] = createMemoryLinkPair()
+  const a = new PeerLink(la, true, context(A, digestA))
+  const b = new PeerLink(lb, false, context(B, digestB, seenByB))
+  const ready = Promise.all([a, b].map((p) => new Promise<void>((resolve) => p.on('ready', resolve))))
+  a.start()
+  b.start()
+  await ready
+  return [a, b]
+}
+
+const whisper = (...payload: unknown[]): MeshMessage => ({ kind: 'whisper', payload })
+
+describe('PeerLink with an asynchronous digest', () => {
+  it('delivers frames in arrival order when a large one waits on its digest', async () => {
+    const receiver = heldDigest()
+    const [a, b] = await pair(syncDigest, receiver.digest)
+    const got: unknown[] = []
+    b.on('message', (m) => m.kind === 'whisper' && got.push(m.payload.length === 1 && m.payload[0] instanceof Uint8Array ? 'large' : m.payload[0]))
+    await a.send(whisper(new Uint8Array(4096)))
+    await a.send(whisper('small 1'))
+    await a.send(whisper('small 2'))
+    await expect.poll(() => receiver.held.length).toBe(1)
+    expect(got).toEqual([]) // the small ones wait behind the large one
+    receiver.held.shift()!()
+    await expect.poll(() => got.length).toBe(3)
+    expect(got).toEqual(['large', 'small 1', 'small 2'])
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('sends our messages in call order when a large one waits on its digest', async () => {
+    const sender = heldDigest()
+    const [a, b] = await pair(sender.digest, syncDigest)
+    const got: unknown[] = []
+    b.on('message', (m) => m.kind === 'whisper' && got.push(typeof m.payload[0] === 'string' ? m.payload[0] : 'large'))
+    const sends = [a.send(whisper(new Uint8Array(4096))), a.send(whisper('after'))]
+    expect(sender.held).toHaveLength(1)
+    sender.held.shift()!()
+    await Promise.all(sends)
+    await expect.poll(() => got).toEqual(['large', 'after'])
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('still throws at once for a payload the wire cannot carry', async () => {
+    const [a, b] = await pair(syncDigest, syncDigest)
+    expect(() => a.send(whisper(() => 1))).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }))
+    await Promise.all([a.close(), b.close()])
+  })
+})
+
+describe('PeerLink duplicate pre-check', () => {
+  it('drops a frame whose id was seen before, without decoding it', async () => {
+    const seen = new Set<string>()
+    let hashed = 0
+    const counting: Digest = (data) => {
+      hashed++
+      return sha256(data)
+    }
+    const [a, b] = await pair(syncDigest, counting, seen)
+    const got: unknown[] = []
+    b.on('message', (m) => m.kind === 'whisper' && got.push(m.payload[0]))
+    await a.send(whisper('first'))
+    await expect.poll(() => got).toEqual(['first'])
+    const before = hashed
+    // Mark the next frame's id as seen: it must be dropped before any hashing.
+    const frame = a.codec.encode({ type: 0x01, sender: A, time: 1, payload: [0x01, 'again'] })
+    seen.add(toHex(frame.subarray(4, 36)))
+    await a.link.send(frame)
+    await a.send(whisper('third'))
+    await expect.poll(() => got).toEqual(['first', 'third'])
+    expect(hashed).toBe(before + 1) // only 'third' was hashed
+    await Promise.all([a.close(), b.close()])
+  })
+})
