@@ -1,0 +1,49 @@
+import { decodeMeshMessage } from '../mesh/messages.js'
+import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
+import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
+import { decodeFrame } from '../wire/frame.js'
+import type { FuzzTarget } from './fuzz.js'
+
+/**
+ * The decoder targets (test-only). Each may throw only named errors (WireError/MeshError with a
+ * known code); anything else is a crash.
+ */
+
+/** `decodeFrame` with nothing negotiated: only raw bodies are read. */
+export const frameTarget: FuzzTarget = {
+  name: 'frame',
+  run(bytes) {
+    decodeFrame(bytes)
+  },
+}
+
+/** Bounds small enough that ordinary inputs cross them (inflating past the size, item and depth caps). */
+export const TIGHT_LIMITS: FrameCodecOptions = { maxFrameBytes: 2_048, maxItems: 48, maxDepth: 3 }
+
+/**
+ * A link's `FrameCodec` after a handshake that negotiated zlib and gzip (tries both, then raw),
+ * with default bounds ('codec') or TIGHT_LIMITS ('codec-tight').
+ */
+export function codecTarget(tight = false): FuzzTarget {
+  const codec = new FrameCodec(tight ? TIGHT_LIMITS : {})
+  codec.setRemoteCompressions([...SUPPORTED_COMPRESSIONS])
+  return {
+    name: tight ? 'codec-tight' : 'codec',
+    run(bytes) {
+      codec.decode(bytes)
+    },
+  }
+}
+
+/** `decodeFrame` (zlib, gzip negotiated) and then `decodeMeshMessage`: what every link does with a frame. */
+export const meshMessageTarget: FuzzTarget = {
+  name: 'mesh-message',
+  run(bytes) {
+    return `ok:${decodeMeshMessage(decodeFrame(bytes, { compressions: [...SUPPORTED_COMPRESSIONS] })).kind}`
+  },
+}
+
+/** The decoder targets, fresh. */
+export function decoderTargets(): FuzzTarget[] {
+  return [frameTarget, codecTarget(), codecTarget(true), meshMessageTarget]
+}
