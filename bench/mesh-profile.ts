@@ -3,10 +3,10 @@ import { Prng } from '../src/testing/prng.js'
 import { meshBenchSetup } from './mesh-setup.js'
 import { startSignalingServer } from '../signaling/server.js'
 
-// Where the main thread's time goes in the 64-node in-page broadcast of bench:mesh: runs our
-// flood under the CDP sampling profiler and prints self time by function (top 25).
-// the same for the raw flood with --raw.
-// Run: node e2e/isolate.mjs npx tsx bench/mesh-profile.ts [--raw]
+// Where the main thread's time goes in bench:mesh, by the CDP sampling profiler: self and
+// inclusive time by function (top 30) over 20 broadcasts of the 64-node in-page network (ours, or
+// the raw flood with --raw), or over 64 MiB of 1 MiB whispers between two pages (--whisper).
+// Run: npm run bench:mesh:profile [-- --raw | -- --whisper]
 const NODES = 64
 const BROADCASTS = 20
 const SEED = 7

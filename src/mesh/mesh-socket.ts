@@ -3,7 +3,7 @@ import type { Link } from '../transport/types.js'
 import { pageConnectionsCreated } from '../transport/webrtc/webrtc-transport.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { Emitter } from '../util/emitter.js'
-import { toHex } from '../util/bytes.js'
+import { binaryKey, toHex } from '../util/bytes.js'
 import { isB58 } from '../wire/base58.js'
 import { Serial, andThen, type MaybePromise } from '../util/serial.js'
 import { bodyOf, ID_BYTES, packFrame, webDigest, type DecodedFrame, type Digest } from '../wire/frame.js'
@@ -496,7 +496,7 @@ export class MeshSocket {
     const unique = (packed: Uint8Array, t: number): MaybePromise<{ body: Uint8Array; id: Uint8Array }> =>
       andThen(bodyOf(packed, this.#digest), (body) => {
         const id = body.subarray(0, ID_BYTES)
-        if (!this.#router!.seen.has(toHex(id), this.#clock.now())) return { body, id }
+        if (!this.#router!.seen.has(binaryKey(id), this.#clock.now())) return { body, id }
         return unique(packFrame(meshFrame(message, this.id, t + 1), limits), t + 1)
       })
     return this.#outbox.run(() => andThen(unique(first, t0), go))

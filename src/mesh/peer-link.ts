@@ -2,7 +2,7 @@ import { MeshError, WireError, type P2PError } from '../errors.js'
 import type { Link } from '../transport/types.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import { Emitter } from '../util/emitter.js'
-import { isPromise, Serial, andThen } from '../util/serial.js'
+import { isPromise, Serial, andThen, type MaybePromise } from '../util/serial.js'
 import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
 import { bodyOf, ID_BYTES, LEN_BYTES, type DecodedFrame, type Digest } from '../wire/frame.js'
 import { decodeMeshMessage, isControl, meshFrame, type MeshMessage } from './messages.js'
@@ -132,13 +132,19 @@ export class PeerLink {
     this.lastHeard = this.#ctx.clock.now()
     if (this.#state === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
     // Decoded in arrival order; synchronously unless a large body's digest is computed by WebCrypto.
+    // Decoding errors are the peer's (bad frames); errors of our own listeners propagate.
     this.#inbound.push(() => {
+      let decoded: MaybePromise<DecodedFrame>
       try {
-        const done = andThen(this.codec.decodeWith(bytes, this.#ctx.digest), (frame) => this.#onFrame(frame))
-        return isPromise(done) ? done.catch((err: unknown) => this.#onBadFrame(err)) : done
+        decoded = this.codec.decodeWith(bytes, this.#ctx.digest)
       } catch (err: unknown) {
         return this.#onBadFrame(err)
       }
+      if (!isPromise(decoded)) return this.#onFrame(decoded)
+      return decoded.then(
+        (frame) => this.#onFrame(frame),
+        (err: unknown) => this.#onBadFrame(err),
+      )
     })
   }
 

@@ -1,4 +1,4 @@
-import { toHex } from '../util/bytes.js'
+import { binaryKey } from '../util/bytes.js'
 import type { DecodedFrame } from '../wire/frame.js'
 import type { MeshMessage } from './messages.js'
 import type { PeerLink } from './peer-link.js'
@@ -63,14 +63,14 @@ export class Router {
 
   /** Sends our own broadcast body to every neighbour. */
   broadcast(body: Uint8Array, id: Uint8Array): Promise<void> {
-    this.seen.add(toHex(id), this.#host.now())
+    this.seen.add(binaryKey(id), this.#host.now())
     this.stats.originated++
     return this.#toAll(body, undefined, undefined)
   }
 
   /** Sends our own routed message (to a non-neighbour, or a reply) towards `target`. */
   route(body: Uint8Array, id: Uint8Array, target: string, urgent: boolean): Promise<void> {
-    this.seen.add(toHex(id), this.#host.now())
+    this.seen.add(binaryKey(id), this.#host.now())
     this.stats.originated++
     return this.#towards(target, body, undefined, urgent)
   }
@@ -104,7 +104,7 @@ export class Router {
 
   /** Whether a message id arriving on a link was handled before (counted as a duplicate if so). */
   seenBefore(id: Uint8Array): boolean {
-    if (!this.seen.has(toHex(id), this.#host.now())) return false
+    if (!this.seen.has(binaryKey(id), this.#host.now())) return false
     this.stats.duplicates++
     return true
   }
@@ -121,7 +121,7 @@ export class Router {
   }
 
   #firstSight(frame: DecodedFrame, from: PeerLink): boolean {
-    if (!this.seen.add(toHex(frame.id), this.#host.now())) {
+    if (!this.seen.add(binaryKey(frame.id), this.#host.now())) {
       this.stats.duplicates++
       return false
     }

@@ -44,6 +44,14 @@ export function toHex(b: Uint8Array): string {
   return s
 }
 
+/**
+ * A compact string key for a short byte string (a 32-byte message id): one char per byte. Built
+ * in one call, where `toHex` builds 2 chars per byte by concatenation; for Map/Set keys only.
+ */
+export function binaryKey(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[])
+}
+
 export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new TypeError('invalid hex string')
   const out = new Uint8Array(hex.length / 2)

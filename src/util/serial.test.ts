@@ -61,14 +61,18 @@ describe('Serial', () => {
     })).rejects.toThrow('sync boom')
   })
 
-  it('swallows errors of pushed jobs without stopping the queue', async () => {
+  it('does not swallow what a pushed job throws: at once to the caller, later as an uncaught error', async () => {
     const serial = new Serial()
+    expect(() =>
+      serial.push(() => {
+        throw new Error('sync boom')
+      }),
+    ).toThrow('sync boom')
+    const uncaught = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve))
+    serial.push(() => Promise.reject(new Error('async boom')))
     const seen: number[] = []
-    serial.push(() => {
-      throw new Error('ignored')
-    })
-    serial.push(() => Promise.reject(new Error('ignored too')))
-    await serial.run(() => void seen.push(1))
+    await serial.run(() => void seen.push(1)) // the queue goes on
     expect(seen).toEqual([1])
+    expect(await uncaught).toMatchObject({ message: 'async boom' })
   })
 })

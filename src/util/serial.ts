@@ -27,21 +27,18 @@ export class Serial {
   }
 
   /**
-   * Like `run` without a promise for the caller: for jobs that handle their own errors (a job
-   * that throws or rejects anyway is ignored, and the jobs after it still run).
+   * Like `run` without a promise for the caller, for jobs that handle their own expected errors.
+   * Anything a job still throws is not swallowed: at once (synchronous job) it propagates to the
+   * caller; later (a job that waited) it is rethrown from a microtask, as an uncaught error, the
+   * same as a throwing event listener. The jobs after it still run.
    */
   push(job: () => MaybePromise<unknown>): void {
     if (this.#tail !== undefined) {
-      this.#track(this.#tail.then(job, job)).catch(() => {})
+      this.#track(this.#tail.then(job, job)).catch(rethrow)
       return
     }
-    let result: MaybePromise<unknown>
-    try {
-      result = job()
-    } catch {
-      return
-    }
-    if (isPromise(result)) this.#track(result).catch(() => {})
+    const result = job()
+    if (isPromise(result)) this.#track(result).catch(rethrow)
   }
 
   run<T>(job: () => MaybePromise<T>): Promise<T> {
@@ -71,4 +68,10 @@ export class Serial {
     this.#pending--
     if (this.#tail === settled) this.#tail = undefined
   }
+}
+
+function rethrow(err: unknown): void {
+  queueMicrotask(() => {
+    throw err
+  })
 }

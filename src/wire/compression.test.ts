@@ -12,6 +12,7 @@ import {
   negotiateCompression,
   sanitizeCompressionList,
 } from './index.js'
+import { COMPRESS_SAMPLE_BYTES } from './codec.js'
 
 const SENDER = '6VnYj9LjoVLTvU3uPhy4nxm6yv2wEvhaRtGHeV9wwFngWGGqKAzuZ8jK6gFuvq737V'
 const text = (n: number): string => 'the quick brown fox jumps over the lazy dog '.repeat(Math.ceil(n / 44)).slice(0, n)
@@ -92,6 +93,35 @@ describe('FrameCodec: opportunistic compression per link', () => {
     expect(a.stats).toMatchObject({ compressAttempts: 5, compressedOut: 1 })
     send(text(4096))
     expect(a.stats).toMatchObject({ compressAttempts: 6, compressedOut: 2 })
+  })
+
+  it('judges a large body on a sample of its end: incompressible ones go raw without a full try', () => {
+    const [a, b] = pair([COMPRESSION.zlib], [COMPRESSION.zlib])
+    const big = 4 * COMPRESS_SAMPLE_BYTES + 1
+    const randomBytes = (n: number): Uint8Array => {
+      const out = new Uint8Array(n)
+      for (let i = 0; i < n; i += 65_536) crypto.getRandomValues(out.subarray(i, i + 65_536))
+      return out
+    }
+    const noise = randomBytes(big)
+    const frame = a.encode({ type: 0, sender: SENDER, time: 1, payload: [0, noise] })
+    expect(a.stats).toMatchObject({ compressAttempts: 1, compressedOut: 0 })
+    expect(frame.length).toBeGreaterThan(big) // raw, not a slightly smaller deflate stream
+    expect(b.decode(frame).payload[1]).toEqual(noise)
+    // Text followed by noise at the end: the sample decides, so the body goes raw.
+    const mixed = new Uint8Array(big * 2)
+    mixed.set(new TextEncoder().encode(text(big)))
+    mixed.set(crypto.getRandomValues(new Uint8Array(COMPRESS_SAMPLE_BYTES)), mixed.length - COMPRESS_SAMPLE_BYTES)
+    const [c, d] = pair([COMPRESSION.zlib], [COMPRESSION.zlib])
+    expect(d.decode(c.encode({ type: 0, sender: SENDER, time: 1, payload: [0, mixed] })).payload[1]).toEqual(mixed)
+    expect(c.stats.compressedOut).toBe(0)
+    // A compressible large body is compressed whole.
+    const [e, f] = pair([COMPRESSION.zlib], [COMPRESSION.zlib])
+    const long = text(big)
+    const packed = e.encode({ type: 0, sender: SENDER, time: 1, payload: [0, long] })
+    expect(e.stats.compressedOut).toBe(1)
+    expect(packed.length).toBeLessThan(big / 4)
+    expect(f.decode(packed).payload[1]).toBe(long)
   })
 
   it('peers with no common method talk raw', () => {

@@ -274,3 +274,16 @@ describe('frames built in place', () => {
     expect(new Uint8Array(body.buffer)).toEqual(before)
   })
 })
+
+describe('the value count is the same bound on both ends', () => {
+  it('a payload of maxItems - 3 values round-trips, one more is refused before sending', () => {
+    const maxItems = 50
+    const fits = { type: 0x00, sender: 'abc', time: 1, payload: Array.from({ length: maxItems - 3 }, (_, i) => i) }
+    expect(decodeFrame(encodeFrame(fits, { maxItems }), { maxItems }).payload).toEqual(fits.payload)
+    const over = { ...fits, payload: [...fits.payload, 0] }
+    expect(thrownCode(() => encodeFrame(over, { maxItems }))).toBe('INVALID_PAYLOAD')
+    // …which a receiver would have refused: the 3 header values count there.
+    const forced = encodeFrame(over, { maxItems: maxItems + 1 })
+    expect(thrownCode(() => decodeFrame(forced, { maxItems }))).toBe('FRAME_TOO_MANY_ITEMS')
+  })
+})

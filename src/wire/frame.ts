@@ -28,6 +28,9 @@ export interface DecodedFrame extends FrameMessage {
   body: Uint8Array
 }
 
+/** Values before the payload in P: type, sender, time. */
+const HEADER_ITEMS = 3
+
 export const LEN_BYTES = 4
 export const ID_BYTES = 32
 
@@ -108,7 +111,8 @@ export function packFrame(msg: FrameMessage, options: EncodeOptions = {}): Uint8
   checkHeader(msg.type, msg.sender, msg.time)
   if (!Array.isArray(msg.payload)) throw new WireError('INVALID_PAYLOAD', 'payload must be an array')
   const limits: PayloadLimits = {
-    maxItems: options.maxItems ?? FRAME_DEFAULTS.maxItems,
+    // Receivers count type, sender and time among the frame's values: the payload gets the rest.
+    maxItems: (options.maxItems ?? FRAME_DEFAULTS.maxItems) - HEADER_ITEMS,
     maxDepth: options.maxDepth ?? FRAME_DEFAULTS.maxDepth,
   }
   assertWireValues(msg.payload, limits)

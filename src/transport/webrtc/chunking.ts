@@ -22,24 +22,32 @@ export function wholeChunk(data: Uint8Array): Uint8Array {
   return out
 }
 
+/** The START chunk of a large message: header, total length, and its first `chunkBytes - 5` bytes. */
+export function startChunk(data: Uint8Array, chunkBytes: number): Uint8Array {
+  const first = new Uint8Array(chunkBytes)
+  first[0] = CHUNK_KIND.start
+  new DataView(first.buffer).setUint32(1, data.length, false)
+  first.set(data.subarray(0, chunkBytes - START_HEADER_BYTES), START_HEADER_BYTES)
+  return first
+}
+
+/** A MORE chunk carrying `piece`. */
+export function moreChunk(piece: Uint8Array): Uint8Array {
+  const out = new Uint8Array(piece.length + 1)
+  out[0] = CHUNK_KIND.more
+  out.set(piece, 1)
+  return out
+}
+
 /** Splits one message into chunks of at most `chunkBytes` (header included). */
 export function* chunkMessage(data: Uint8Array, chunkBytes: number): Generator<Uint8Array> {
   if (data.length + 1 <= chunkBytes) {
     yield wholeChunk(data)
     return
   }
-  const firstBytes = chunkBytes - START_HEADER_BYTES
-  const first = new Uint8Array(chunkBytes)
-  first[0] = CHUNK_KIND.start
-  new DataView(first.buffer).setUint32(1, data.length, false)
-  first.set(data.subarray(0, firstBytes), START_HEADER_BYTES)
-  yield first
-  for (let offset = firstBytes; offset < data.length; offset += chunkBytes - 1) {
-    const piece = data.subarray(offset, offset + chunkBytes - 1)
-    const out = new Uint8Array(piece.length + 1)
-    out[0] = CHUNK_KIND.more
-    out.set(piece, 1)
-    yield out
+  yield startChunk(data, chunkBytes)
+  for (let offset = chunkBytes - START_HEADER_BYTES; offset < data.length; offset += chunkBytes - 1) {
+    yield moreChunk(data.subarray(offset, offset + chunkBytes - 1))
   }
 }
 

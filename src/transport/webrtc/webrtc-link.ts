@@ -3,7 +3,7 @@ import { P2PError, TransportError } from '../../errors.js'
 import { Emitter } from '../../util/emitter.js'
 import { Fifo } from '../../util/fifo.js'
 import type { Link, LinkEvents, LinkState, SendOptions } from '../types.js'
-import { CHUNK_KIND, Reassembler, chunkMessage, wholeChunk } from './chunking.js'
+import { CHUNK_KIND, Reassembler, START_HEADER_BYTES, moreChunk, startChunk, wholeChunk } from './chunking.js'
 
 export interface WebRtcLinkLimits {
   /** Largest data channel message we send, header included (default 16 KiB: safe everywhere). */
@@ -40,21 +40,24 @@ function dataChannelOf(peer: SimplePeerInstance): RTCDataChannel | undefined {
 }
 
 /**
- * WHOLE chunks made for `immutable` messages, by message: a relayed frame sent on several links
- * is copied into a chunk once. Weak, so it holds nothing the caller has dropped.
+ * The WHOLE chunk made for the last `immutable` message: a relay sends one frame to each of its
+ * links in a row, so that frame is copied into a chunk once. One entry covers that pattern
+ * without a WeakMap lookup on every send.
  */
-const sharedChunks = new WeakMap<Uint8Array, Uint8Array>()
+let lastShared: { data: Uint8Array; chunk: Uint8Array } | undefined
 
 function sharedWholeChunk(data: Uint8Array): Uint8Array {
-  let chunk = sharedChunks.get(data)
-  if (chunk === undefined) sharedChunks.set(data, (chunk = wholeChunk(data)))
-  return chunk
+  if (lastShared?.data !== data) lastShared = { data, chunk: wholeChunk(data) }
+  return lastShared.chunk
 }
 
 /** A message accepted by send(): its WHOLE chunk if it fits in one, else a copy of it. */
 type Accepted = { data: Uint8Array; size: number; whole: boolean; urgent: boolean }
 type Pending = Accepted & { resolve: () => void; reject: (err: P2PError) => void }
-type Outgoing = { chunks: Iterator<Uint8Array>; left: number }
+/** Queued for the channel: ready chunks (WHOLE, BYE), or a large message cut into chunks as it goes. */
+type Outgoing = { chunks: Iterator<Uint8Array>; left: number } | { data: Uint8Array; offset: number; left: number }
+/** A MORE chunk not made yet: `data[from, to)` of a large message. */
+type Piece = { data: Uint8Array; from: number; to: number }
 
 /**
  * A Link over one simple-peer connection (one RTCPeerConnection, one ordered reliable data
@@ -193,7 +196,7 @@ export class WebRtcLink implements Link {
   #admit(m: Accepted): void {
     this.#queued += m.size
     if (m.urgent) this.#urgent.push(m.data)
-    else this.#bulk.push({ chunks: m.whole ? [m.data].values() : chunkMessage(m.data, this.#limits.chunkBytes), left: m.size })
+    else this.#bulk.push(m.whole ? { chunks: [m.data].values(), left: m.size } : { data: m.data, offset: 0, left: m.size })
     this.#pump()
   }
 
@@ -203,24 +206,56 @@ export class WebRtcLink implements Link {
     this.#pump()
   }
 
-  #nextChunk(): Uint8Array | undefined {
+  #nextChunk(): Uint8Array | Piece | undefined {
     const urgent = this.#urgent.shift()
     if (urgent !== undefined) {
       this.#sent(urgent.byteLength - 1)
       return urgent
     }
     for (let head = this.#bulk.peek(); head !== undefined; head = this.#bulk.peek()) {
+      if ('data' in head) {
+        if (head.offset >= head.data.length) {
+          this.#bulk.shift()
+          continue
+        }
+        const { chunkBytes } = this.#limits
+        if (head.offset === 0) {
+          head.offset = chunkBytes - START_HEADER_BYTES
+          return this.#took(head, startChunk(head.data, chunkBytes), head.offset)
+        }
+        const from = head.offset
+        head.offset = Math.min(head.data.length, from + chunkBytes - 1)
+        return this.#took(head, { data: head.data, from, to: head.offset }, head.offset - from)
+      }
       const next = head.chunks.next()
       if (next.done === true) {
         this.#bulk.shift()
         continue
       }
-      const payload = next.value[0] === CHUNK_KIND.start ? next.value.byteLength - 5 : next.value.byteLength - 1
-      head.left -= Math.max(0, payload)
-      this.#sent(Math.max(0, payload))
-      return next.value
+      return this.#took(head, next.value, Math.max(0, next.value.byteLength - 1))
     }
     return undefined
+  }
+
+  #took<T>(head: Outgoing, chunk: T, payload: number): T {
+    head.left -= payload
+    this.#sent(payload)
+    return chunk
+  }
+
+  /**
+   * Sends a MORE chunk without copying the piece first: the byte before it is set to the chunk
+   * header for the duration of the (synchronous, copying) send() and put back at once.
+   */
+  #sendInPlace(piece: Piece): void {
+    const at = piece.from - 1
+    const saved = piece.data[at]!
+    piece.data[at] = CHUNK_KIND.more
+    try {
+      this.#peer.send(piece.data.subarray(at, piece.to))
+    } finally {
+      piece.data[at] = saved
+    }
   }
 
   /**
@@ -243,14 +278,17 @@ export class WebRtcLink implements Link {
           this.#waitFor(channel, 'bufferedamountlow')
           return
         }
-        const chunk = this.#nextChunk()
-        if (chunk === undefined) return
+        const next = this.#nextChunk()
+        if (next === undefined) return
         if (!native) {
+          // The stream may hold on to what it is given: only whole chunks of our own go in.
+          const chunk = next instanceof Uint8Array ? next : moreChunk(next.data.subarray(next.from, next.to))
           if (!this.#peer.write(chunk)) return this.#waitFor(this.#peer, 'drain')
           continue
         }
         try {
-          this.#peer.send(chunk)
+          if (next instanceof Uint8Array) this.#peer.send(next)
+          else this.#sendInPlace(next)
         } catch (err: unknown) {
           this.#failure ??= new TransportError('LINK_FAILED', 'the data channel refused a message', { cause: err })
           this.#peer.destroy()
