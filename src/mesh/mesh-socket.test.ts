@@ -172,6 +172,35 @@ describe('MeshSocket', () => {
     expect(mute.received.some((p) => p[0] === FLAGS.ping)).toBe(true) // it was pinged first
   })
 
+  it('does not drop peers for a silence that was its own stalled thread (keepalive stall guard)', async () => {
+    const sim = network()
+    // b's clock can jump: as if its page froze for a minute (a huge decode, a background tab).
+    let frozenFor = 0
+    const b = await simMeshNode(sim, [], { keepaliveMs: 1_000, peerTimeoutMs: 3_000 }, true, (clock) => ({
+      now: () => clock.now() + frozenFor,
+      setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+    }))
+    // A peer that never speaks first but answers every ping.
+    const quiet = await rawPeer(sim, b, b.socket.protocolId)
+    quiet.link.on('message', (bytes) => {
+      const frame = quiet.codec.decode(bytes)
+      if (frame.payload[0] === FLAGS.ping) void quiet.link.send(quiet.codec.encode(meshFrame({ kind: 'pong', nonce: frame.payload[1] as number }, quiet.id, 1)))
+    })
+    await quiet.handshake()
+    expect(await sim.runUntil(() => b.socket.peers.includes(quiet.id))).toBe(true)
+    const left: string[] = []
+    b.socket.on('peer-left', (id) => left.push(id))
+    await sim.runFor(9_500) // pinged every second and answering: kept (and no pong in flight now)
+    expect(left).toEqual([])
+    frozenFor = 60_000
+    // The next keepalive round runs 60 s "late" and sees the peer silent for 60 s: it pings
+    // instead of dropping, the pong comes back, and the rounds after find the peer alive.
+    await sim.runFor(10_000)
+    expect(left).toEqual([])
+    expect(b.socket.peers).toContain(quiet.id)
+  })
+
   it('hostile input on a live link: named errors, the node stays up, the documented policy applies', async () => {
     const sim = network()
     const [a, b] = await line(sim)

@@ -4,6 +4,7 @@ import type { MeshSocketOptions } from '../mesh/options.js'
 import { Identity } from '../wire/identity.js'
 import type { SimNetwork } from './sim-network.js'
 import { syncDigest } from '../wire/frame.js'
+import type { Clock } from '../util/clock.js'
 
 /** A MeshSocket node on a SimNetwork, with what it delivered (test-only). */
 export interface SimMeshNode {
@@ -25,6 +26,8 @@ export async function simMeshNode(
   options: MeshSocketOptions = {},
   /** Whether to subscribe to 'message' (without a listener, messages wait in recv()). */
   listen = true,
+  /** Wraps the node's virtual clock (e.g. to make its thread look stalled). */
+  wrapClock: (clock: Clock) => Clock = (clock) => clock,
 ): Promise<SimMeshNode> {
   const secretKey = sim.random.bytes(32)
   const identity = await Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
@@ -33,7 +36,7 @@ export async function simMeshNode(
   const socket = new MeshSocket(
     { subnet: 'sim', ...options, identity },
     {
-      clock: transport.clock,
+      clock: wrapClock(transport.clock),
       random: () => random.next(),
       network: async () => ({ transport, bootstrap, close: () => transport.close() }),
       // Deterministic: a WebCrypto digest would finish on a thread pool, outside the simulation's order.
