@@ -6,7 +6,7 @@ import {
   sanitizeCompressionList,
 } from './compression.js'
 import { andThen, type MaybePromise } from '../util/serial.js'
-import { FRAME_DEFAULTS, decodeFrameWith, encodeBody, frameBody, packFrame, syncDigest, type DecodedFrame, type Digest, type FrameMessage } from './frame.js'
+import { FRAME_DEFAULTS, decodeFrameWith, encodeBody, frameBody, packFrame, syncDigest, type DecodedFrame, type Digest, type FrameMessage, type FrameVariant } from './frame.js'
 
 const MAX_BACKOFF_EXPONENT = 6
 /** Bodies over this are first judged on a sample of this size (their last bytes, where payloads are). */
@@ -21,6 +21,8 @@ export interface FrameCodecOptions {
   maxFrameBytes?: number
   maxItems?: number
   maxDepth?: number
+  /** Frame layout on this link (default '0.7'; the mesh's signed mode uses 'signed'). */
+  variant?: FrameVariant
 }
 
 export interface FrameCodecStats {
@@ -46,7 +48,7 @@ export interface FrameCodecStats {
 export class FrameCodec {
   readonly local: readonly number[]
   readonly #minCompressBytes: number
-  readonly #limits: { maxFrameBytes: number; maxItems: number; maxDepth: number }
+  readonly #limits: { maxFrameBytes: number; maxItems: number; maxDepth: number; variant: FrameVariant }
   #remote: number[] = []
   /** Consecutive attempts that did not pay, and eligible frames still to skip because of them. */
   #misses = 0
@@ -70,7 +72,13 @@ export class FrameCodec {
       maxFrameBytes: options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes,
       maxItems: options.maxItems ?? FRAME_DEFAULTS.maxItems,
       maxDepth: options.maxDepth ?? FRAME_DEFAULTS.maxDepth,
+      variant: options.variant ?? '0.7',
     }
+  }
+
+  /** The frame layout this codec reads and writes. */
+  get variant(): FrameVariant {
+    return this.#limits.variant
   }
 
   /** Records the peer's advertised list (untrusted: unknown entries are ignored). */
@@ -93,7 +101,7 @@ export class FrameCodec {
     return this.frame(encodeBody(msg, this.#limits))
   }
 
-  /** Validates a message and packs its P under this codec's limits (see `packFrame`). */
+  /** Validates a message and packs its P under this codec's limits and variant (see `packFrame`, `sealBody`). */
   pack(msg: FrameMessage): Uint8Array {
     return packFrame(msg, this.#limits)
   }

@@ -9,6 +9,11 @@ import { assertWireValues, packArrayAfter, unpackArray, type PayloadLimits } fro
 /**
  * A frame: LEN || C(ID || P), LEN a big-endian uint32 byte count of what follows,
  * ID = SHA-256(P) (message id and checksum), P = msgpack([type, sender, time, ...payload]).
+ *
+ * The signed variant (ours, docs/protocol.md "Signed frames") puts an authentication block
+ * between ID and P: LEN || C(ID || K || A || P), K one byte: 0x00 (authenticated by the link's
+ * handshake, A empty) or 0x01 (A = the sender's 32-byte Ed25519 public key and a 64-byte
+ * signature of `signingInput(protocolId, ID)`). ID is still SHA-256(P).
  */
 export interface FrameMessage {
   /** Main flag (0x00–0x2F reserved for the protocol). */
@@ -21,11 +26,29 @@ export interface FrameMessage {
   payload: unknown[]
 }
 
+/** The frame layout a link speaks: p2p.today 0.7's, or the signed variant. */
+export type FrameVariant = '0.7' | 'signed'
+
+/** The signed variant's K byte. */
+export const AUTH_KIND = { link: 0x00, ed25519: 0x01 } as const
+export const PUBLIC_KEY_BYTES = 32
+export const SIGNATURE_BYTES = 64
+/** Bytes the signed variant adds to a frame: K, and for a signed message the key and signature. */
+export const AUTH_OVERHEAD = { link: 1, ed25519: 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES } as const
+
+/** A signed message's authentication block (signed variant, K = 0x01). */
+export interface FrameAuth {
+  publicKey: Uint8Array
+  signature: Uint8Array
+}
+
 export interface DecodedFrame extends FrameMessage {
   /** The 32-byte SHA-256 of P: the message id. */
   id: Uint8Array
-  /** ID || P, uncompressed: what a relay forwards unchanged (re-encoding could change P). */
+  /** ID || P (signed variant: ID || K || A || P), uncompressed: what a relay forwards unchanged (re-encoding could change P). */
   body: Uint8Array
+  /** Signed variant only: the key and signature of a signed message (K = 0x01); absent for link-authenticated ones. */
+  auth?: FrameAuth
 }
 
 /** Values before the payload in P: type, sender, time. */
@@ -54,6 +77,10 @@ export interface EncodeOptions {
   maxItems?: number
   maxDepth?: number
   maxFrameBytes?: number
+  /** Layout (default '0.7'). */
+  variant?: FrameVariant
+  /** Signed variant: the signed message's block; without it the frame is link-authenticated (K = 0x00). */
+  auth?: FrameAuth
 }
 
 export interface DecodeOptions {
@@ -62,6 +89,8 @@ export interface DecodeOptions {
   maxFrameBytes?: number
   maxItems?: number
   maxDepth?: number
+  /** Layout (default '0.7'). */
+  variant?: FrameVariant
 }
 
 const MAX_UINT32 = 0xffff_ffff
@@ -99,11 +128,14 @@ export const webDigest: Digest = (data) => {
 }
 
 /**
- * Buffers laid out LEN || ID || P, so that a frame is built with one copy of P: `packFrame` makes
- * them (P → its buffer); `bodyOf` writes the id in place; `frameBody` writes LEN in front of a body
- * that has such room (bodies from `bodyOf`, and raw bodies `decodeFrame` cut out of a frame).
+ * Buffers with room for LEN || ID (|| K || A) before P, so that a frame is built with one copy of
+ * P: `packFrame` makes them (P → its buffer); `sealBody` writes the id (and K, A) in place;
+ * `frameBody` writes LEN in front of a body that has such room (bodies from `sealBody`, and raw
+ * bodies `decodeFrame` cut out of a frame).
  */
 const layouts = new WeakMap<Uint8Array, Uint8Array>()
+/** Room before P: LEN, ID, and the largest authentication block. */
+const HEADROOM = LEN_BYTES + ID_BYTES + AUTH_OVERHEAD.ed25519
 const roomForLen = new WeakSet<Uint8Array>()
 
 /** Validates a message and packs P = msgpack([type, sender, time, ...payload]); throws before anything is sent. */
@@ -116,32 +148,58 @@ export function packFrame(msg: FrameMessage, options: EncodeOptions = {}): Uint8
     maxDepth: options.maxDepth ?? FRAME_DEFAULTS.maxDepth,
   }
   assertWireValues(msg.payload, limits)
-  const layout = packArrayAfter(LEN_BYTES + ID_BYTES, [msg.type, utf8(msg.sender), msg.time, ...msg.payload])
+  const layout = packArrayAfter(HEADROOM, [msg.type, utf8(msg.sender), msg.time, ...msg.payload])
+  const packed = layout.subarray(HEADROOM)
+  // Checked on the uncompressed body, with the largest authentication block the variant allows:
+  // receivers cap what they inflate at the same bound.
+  const bodyBytes = ID_BYTES + (options.variant === 'signed' ? AUTH_OVERHEAD.ed25519 : 0) + packed.length
   const maxFrameBytes = options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes
-  if (layout.length - LEN_BYTES > maxFrameBytes) {
-    // Checked on the uncompressed body: receivers cap what they inflate at the same bound.
-    throw new WireError('FRAME_TOO_LARGE', `message of ${layout.length - LEN_BYTES} bytes exceeds the ${maxFrameBytes}-byte limit`)
+  if (bodyBytes > maxFrameBytes) {
+    throw new WireError('FRAME_TOO_LARGE', `message of ${bodyBytes} bytes exceeds the ${maxFrameBytes}-byte limit`)
   }
-  const packed = layout.subarray(LEN_BYTES + ID_BYTES)
   layouts.set(packed, layout)
   return packed
 }
 
-/** ID || P for a packed P, with the id from `digest` (now or later). */
-export function bodyOf(packed: Uint8Array, digest: Digest = syncDigest): MaybePromise<Uint8Array> {
-  return andThen(digest(packed), (id) => {
-    const layout = layouts.get(packed)
-    if (layout === undefined) return concatBytes(id, packed)
-    layout.set(id, LEN_BYTES)
-    const body = layout.subarray(LEN_BYTES)
-    roomForLen.add(body)
-    return body
-  })
+/**
+ * The body for a packed P and its id: ID || P (0.7), or ID || K || A || P (signed variant; K =
+ * 0x01 with `auth`, else 0x00). Written in place in front of P when `packFrame` made it.
+ */
+export function sealBody(packed: Uint8Array, id: Uint8Array, variant: FrameVariant = '0.7', auth?: FrameAuth): Uint8Array {
+  if (!(id instanceof Uint8Array) || id.length !== ID_BYTES) throw new WireError('INVALID_PAYLOAD', 'a message id is 32 bytes')
+  const parts: Uint8Array[] = [id]
+  if (variant === 'signed') {
+    if (auth === undefined) parts.push(Uint8Array.of(AUTH_KIND.link))
+    else {
+      if (!(auth.publicKey instanceof Uint8Array) || auth.publicKey.length !== PUBLIC_KEY_BYTES || !(auth.signature instanceof Uint8Array) || auth.signature.length !== SIGNATURE_BYTES) {
+        throw new WireError('FRAME_AUTH', 'a signed message needs a 32-byte public key and a 64-byte signature')
+      }
+      parts.push(Uint8Array.of(AUTH_KIND.ed25519), auth.publicKey, auth.signature)
+    }
+  } else if (auth !== undefined) {
+    throw new WireError('FRAME_AUTH', '0.7 frames carry no signature: use the signed variant')
+  }
+  const layout = layouts.get(packed)
+  if (layout === undefined) return concatBytes(...parts, packed)
+  let at = HEADROOM
+  for (let i = parts.length - 1; i >= 0; i--) {
+    at -= parts[i]!.length
+    layout.set(parts[i]!, at)
+  }
+  const body = layout.subarray(at)
+  roomForLen.add(body)
+  return body
 }
 
-/** Encodes ID || P (the uncompressed body) for a message, validating it first. */
+/** ID || P (0.7, or the signed variant's link-authenticated form) for a packed P, with the id from `digest` (now or later). */
+export function bodyOf(packed: Uint8Array, digest: Digest = syncDigest, variant: FrameVariant = '0.7'): MaybePromise<Uint8Array> {
+  return andThen(digest(packed), (id) => sealBody(packed, id, variant))
+}
+
+/** Encodes the uncompressed body for a message, validating it first (signed variant: with `options.auth` if given). */
 export function encodeBody(msg: FrameMessage, options: EncodeOptions = {}): Uint8Array {
-  return bodyOf(packFrame(msg, options)) as Uint8Array
+  const packed = packFrame(msg, options)
+  return sealBody(packed, sha256(packed), options.variant, options.auth)
 }
 
 /** Prefixes LEN to a (possibly compressed) body, refusing bodies over `maxFrameBytes`. */
@@ -166,8 +224,19 @@ export function encodeFrame(msg: FrameMessage, options: EncodeOptions = {}): Uin
   return frameBody(options.compression === undefined ? body : compress(options.compression, body), maxFrameBytes)
 }
 
-function checksumOk(body: Uint8Array, digest: Digest): MaybePromise<boolean> {
-  return andThen(digest(body.subarray(ID_BYTES)), (d) => equalBytes(d, body.subarray(0, ID_BYTES)))
+/** Where P starts in a body, or undefined if the signed variant's K byte is not one we know. */
+function payloadStart(body: Uint8Array, variant: FrameVariant): number | undefined {
+  if (variant === '0.7') return ID_BYTES
+  const kind = body[ID_BYTES]
+  if (kind === AUTH_KIND.link) return ID_BYTES + AUTH_OVERHEAD.link
+  if (kind === AUTH_KIND.ed25519) return ID_BYTES + AUTH_OVERHEAD.ed25519
+  return undefined
+}
+
+function checksumOk(body: Uint8Array, digest: Digest, variant: FrameVariant): MaybePromise<boolean> {
+  const start = payloadStart(body, variant)
+  if (start === undefined || body.length <= start) return false
+  return andThen(digest(body.subarray(start)), (d) => equalBytes(d, body.subarray(0, ID_BYTES)))
 }
 
 /**
@@ -195,6 +264,7 @@ export function decodeFrameWith(frame: Uint8Array, options: DecodeOptions, diges
   }
   const raw = frame.subarray(LEN_BYTES)
   const methods = options.compressions ?? []
+  const variant = options.variant ?? '0.7'
 
   // 0.7 rule: try the negotiated methods, then read the bytes raw. A method "works" only if
   // its output passes the checksum, so a raw body that happens to parse as deflate is safe.
@@ -202,21 +272,25 @@ export function decodeFrameWith(frame: Uint8Array, options: DecodeOptions, diges
     for (let i = first; i < methods.length; i++) {
       const candidate = decompress(methods[i]!, raw, maxFrameBytes)
       if (candidate !== undefined && candidate.length > ID_BYTES) {
-        return andThen(checksumOk(candidate, digest), (ok) => (ok ? candidate : bodyFrom(i + 1)))
+        return andThen(checksumOk(candidate, digest, variant), (ok) => (ok ? candidate : bodyFrom(i + 1)))
       }
     }
     if (raw.length <= ID_BYTES) throw new WireError('FRAME_TRUNCATED', 'frame body shorter than its 32-byte id')
-    return andThen(checksumOk(raw, digest), (ok) => {
+    const start = payloadStart(raw, variant)
+    if (start === undefined) throw new WireError('FRAME_AUTH', `unknown authentication kind 0x${raw[ID_BYTES]!.toString(16)}`)
+    if (raw.length <= start) throw new WireError('FRAME_TRUNCATED', 'frame body shorter than its id and authentication block')
+    return andThen(checksumOk(raw, digest, variant), (ok) => {
       if (!ok) throw new WireError('FRAME_CHECKSUM', 'frame id does not match the SHA-256 of its body')
       roomForLen.add(raw) // a relay re-frames it in place: LEN is already there
       return raw
     })
   }
-  return andThen(bodyFrom(0), (body) => parseBody(body, options, maxFrameBytes))
+  return andThen(bodyFrom(0), (body) => parseBody(body, options, maxFrameBytes, variant))
 }
 
-function parseBody(body: Uint8Array, options: DecodeOptions, maxFrameBytes: number): DecodedFrame {
-  const items = unpackArray(body.subarray(ID_BYTES), {
+function parseBody(body: Uint8Array, options: DecodeOptions, maxFrameBytes: number, variant: FrameVariant): DecodedFrame {
+  const start = payloadStart(body, variant)! // the checksum passed: the K byte is known
+  const items = unpackArray(body.subarray(start), {
     maxItems: options.maxItems ?? FRAME_DEFAULTS.maxItems,
     maxDepth: options.maxDepth ?? FRAME_DEFAULTS.maxDepth,
     maxBytes: maxFrameBytes,
@@ -232,5 +306,10 @@ function parseBody(body: Uint8Array, options: DecodeOptions, maxFrameBytes: numb
     }
   }
   checkHeader(type, sender, time)
-  return { type: type as number, sender: sender as string, time: time as number, payload, id: body.slice(0, ID_BYTES), body }
+  const decoded: DecodedFrame = { type: type as number, sender: sender as string, time: time as number, payload, id: body.slice(0, ID_BYTES), body }
+  if (start === ID_BYTES + AUTH_OVERHEAD.ed25519) {
+    const a = ID_BYTES + 1
+    decoded.auth = { publicKey: body.subarray(a, a + PUBLIC_KEY_BYTES), signature: body.subarray(a + PUBLIC_KEY_BYTES, start) }
+  }
+  return decoded
 }

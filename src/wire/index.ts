@@ -18,14 +18,34 @@ export {
 export {
   encodeFrame,
   decodeFrame,
+  decodeFrameWith,
   encodeBody,
+  packFrame,
+  sealBody,
+  bodyOf,
   frameBody,
+  syncDigest,
+  webDigest,
+  ASYNC_DIGEST_BYTES,
   FRAME_DEFAULTS,
   MAX_SENDER_LENGTH,
   LEN_BYTES,
   ID_BYTES,
+  AUTH_KIND,
+  AUTH_OVERHEAD,
+  PUBLIC_KEY_BYTES,
+  SIGNATURE_BYTES,
 } from './frame.js'
-export type { FrameMessage, DecodedFrame, EncodeOptions, DecodeOptions } from './frame.js'
+export type { FrameMessage, DecodedFrame, EncodeOptions, DecodeOptions, FrameVariant, FrameAuth, Digest } from './frame.js'
+export {
+  SIGNED_TRANSPORT_SUFFIX,
+  NONCE_BYTES,
+  signedProtocolId,
+  signingInput,
+  handshakeInput,
+  SignatureVerifier,
+} from './signed.js'
+export type { VerifierOptions } from './signed.js'
 export type { WireValue, PayloadLimits } from './payload.js'
 export {
   SUPPORTED_COMPRESSIONS,
