@@ -4,8 +4,8 @@ import { MeshError, type P2PError } from '../errors.js'
 import { SimNetwork } from '../testing/sim-network.js'
 import { simMeshNode, type SimMeshNode } from '../testing/sim-mesh.js'
 import type { Link } from '../transport/types.js'
-import { FLAGS, FrameCodec, Identity, frameBody } from '../wire/index.js'
-import { meshFrame } from './messages.js'
+import { FLAGS, Identity, frameBody, type FrameVariant } from '../wire/index.js'
+import { RawPeer } from '../testing/raw-peer.js'
 import { MeshSocket } from './mesh-socket.js'
 
 // MeshSocket behaviour on small simulated networks (virtual time: no sleeps anywhere).
@@ -30,24 +30,18 @@ async function line(sim: SimNetwork): Promise<[SimMeshNode, SimMeshNode, SimMesh
 }
 
 /** A raw link into `target`, speaking frames by hand (an arbitrary, possibly hostile peer). */
-async function rawPeer(sim: SimNetwork, target: SimMeshNode, protocolId: string, id?: string) {
+async function rawPeer(sim: SimNetwork, target: SimMeshNode, protocolId: string, options: { answerPings?: boolean; variant?: FrameVariant } = {}): Promise<RawPeer> {
   const secretKey = sim.random.bytes(32)
   const identity = await Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
-  const myId = id ?? identity.id
-  const transport = sim.transport(myId)
+  const transport = sim.transport(identity.id)
   let dialled: Link | undefined
   void transport.dial(target.id).then((l) => (dialled = l))
   expect(await sim.runUntil(() => dialled !== undefined)).toBe(true)
-  const link = dialled!
-  const codec = new FrameCodec()
-  const received: unknown[][] = []
-  link.on('message', (b) => received.push(codec.decode(b).payload))
-  const state: { closed: boolean; reason: P2PError | undefined } = { closed: false, reason: undefined }
-  link.on('close', (reason) => Object.assign(state, { closed: true, reason }))
-  const handshake = (): Promise<void> =>
-    link.send(codec.encode(meshFrame({ kind: 'handshake', id: myId, protocolId, compressions: [] }, myId, 1)))
-  return { id: myId, link, codec, received, state, handshake }
+  return new RawPeer(dialled!, identity, { protocolId, variant: options.variant ?? 'signed', randomBytes: (n) => sim.random.bytes(n), answerPings: options.answerPings ?? false })
 }
+
+/** The sim's time in Unix seconds (what a frame's timestamp should say to be within the replay window). */
+const simSeconds = (sim: SimNetwork): number => Math.floor(sim.clock.now() / 1000)
 
 describe('MeshSocket', () => {
   it('is ready alone when there is nobody to dial', async () => {
@@ -169,7 +163,7 @@ describe('MeshSocket', () => {
     expect(await sim.runUntil(() => left.length === 1, 100_000)).toBe(true)
     expect(left[0]![0]).toBe(mute.id)
     expect(left[0]![1]).toMatchObject({ code: 'PEER_TIMEOUT' })
-    expect(mute.received.some((p) => p[0] === FLAGS.ping)).toBe(true) // it was pinged first
+    expect(mute.received.some((r) => r.frame.type === FLAGS.ping)).toBe(true) // it was pinged first
   })
 
   it('does not drop peers for a silence that was its own stalled thread (keepalive stall guard)', async () => {
@@ -182,11 +176,7 @@ describe('MeshSocket', () => {
       clearTimeout: (handle) => clock.clearTimeout(handle),
     }))
     // A peer that never speaks first but answers every ping.
-    const quiet = await rawPeer(sim, b, b.socket.protocolId)
-    quiet.link.on('message', (bytes) => {
-      const frame = quiet.codec.decode(bytes)
-      if (frame.payload[0] === FLAGS.ping) void quiet.link.send(quiet.codec.encode(meshFrame({ kind: 'pong', nonce: frame.payload[1] as number }, quiet.id, 1)))
-    })
+    const quiet = await rawPeer(sim, b, b.socket.protocolId, { answerPings: true })
     await quiet.handshake()
     expect(await sim.runUntil(() => b.socket.peers.includes(quiet.id))).toBe(true)
     const left: string[] = []
@@ -211,22 +201,22 @@ describe('MeshSocket', () => {
     b.socket.on('error', (e) => errors.push(e))
     // Garbage bytes, a wrong checksum, a frame with a spoofed direct-whisper sender.
     await evil.link.send(new Uint8Array([1, 2, 3]))
-    const good = evil.codec.encode(meshFrame({ kind: 'broadcast', payload: ['x'] }, evil.id, 1))
+    const good = await evil.frame({ kind: 'broadcast', payload: ['x'] }, { sign: 'self', time: simSeconds(sim) })
     const corrupt = good.slice()
     corrupt[corrupt.length - 1]! ^= 0xff
     await evil.link.send(corrupt)
-    await evil.link.send(evil.codec.encode(meshFrame({ kind: 'whisper', payload: ['spoof'] }, a.id, 1)))
+    await evil.link.send(await evil.frame({ kind: 'whisper', payload: ['spoof'] }, { sender: a.id }))
     // A flood of duplicates: delivered once, the copies counted.
     for (let i = 0; i < 50; i++) await evil.link.send(good)
     expect(await sim.runUntil(() => errors.length >= 3 && b.socket.stats.duplicates >= 49)).toBe(true)
-    expect(errors.map((e) => e.code)).toEqual(['BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME'])
+    expect(errors.map((e) => e.code)).toEqual(['BAD_FRAME', 'BAD_FRAME', 'FORGED'])
     expect(errors.every((e) => e instanceof MeshError && e.peerId === evil.id)).toBe(true)
     expect(b.messages.filter((m) => m.payload[0] === 'x')).toHaveLength(1)
     expect(b.messages.some((m) => m.payload[0] === 'spoof')).toBe(false)
     // An oversize frame (announced 4 GiB): the link is closed at once.
     await evil.link.send(frameBody(new Uint8Array(8)).map((v, i) => (i < 4 ? 0xff : v)))
-    expect(await sim.runUntil(() => evil.state.closed)).toBe(true)
-    expect(evil.state.reason).toMatchObject({ code: 'LINK_CLOSED' })
+    expect(await sim.runUntil(() => evil.closed !== undefined)).toBe(true)
+    expect(evil.closed?.reason).toMatchObject({ code: 'LINK_CLOSED' })
     expect(errors.at(-1)).toMatchObject({ code: 'BAD_FRAME' })
     // The honest link is untouched and still carries traffic.
     await a.socket.send('still here')
@@ -240,7 +230,7 @@ describe('MeshSocket', () => {
     await evil.handshake()
     expect(await sim.runUntil(() => a.socket.peers.includes(evil.id))).toBe(true)
     for (let i = 0; i < 4; i++) await evil.link.send(new Uint8Array([0, 0, 0, 1, 9]))
-    expect(await sim.runUntil(() => evil.state.closed)).toBe(true)
+    expect(await sim.runUntil(() => evil.closed !== undefined)).toBe(true)
     expect(await sim.runUntil(() => a.socket.peers.length === 0)).toBe(true)
   })
 

@@ -6,9 +6,11 @@ import { Emitter } from '../util/emitter.js'
 import { binaryKey, toHex } from '../util/bytes.js'
 import { isB58 } from '../wire/base58.js'
 import { Serial, andThen, type MaybePromise } from '../util/serial.js'
-import { bodyOf, ID_BYTES, packFrame, webDigest, type DecodedFrame, type Digest } from '../wire/frame.js'
+import { packFrame, sealBody, webDigest, type DecodedFrame, type Digest, type FrameVariant } from '../wire/frame.js'
+import { SignatureVerifier, signedProtocolId, signingInput } from '../wire/signed.js'
+import { loadIdentity } from '../storage/identity-store.js'
 import { protocolId as makeProtocolId } from '../wire/ids.js'
-import { Identity } from '../wire/identity.js'
+import { Identity, type IdentityKeyPair } from '../wire/identity.js'
 import { meshFrame, type MeshMessage } from './messages.js'
 import { MeshSignaler } from './mesh-signaler.js'
 import { webRtcNetwork, type MeshNetwork, type MeshNetworkFactory } from './network.js'
@@ -46,6 +48,10 @@ export interface MeshServices {
   network?: MeshNetworkFactory
   /** SHA-256 for frame ids. Default `webDigest` (WebCrypto for large bodies); `syncDigest` keeps a simulation deterministic. */
   digest?: Digest
+  /** Signature checks (signed mode). Default: WebCrypto where it has Ed25519; a noble one answers synchronously. */
+  verifier?: SignatureVerifier
+  /** Random bytes for handshake nonces. Default crypto.getRandomValues. */
+  randomBytes?: (n: number) => Uint8Array
 }
 
 export interface MeshStats extends RouterStats {
@@ -64,6 +70,12 @@ export interface MeshStats extends RouterStats {
   recvDropped: number
   /** Dials that failed (the candidate is retried after a backoff). */
   dialFailures: number
+  /** Signed mode: messages dropped because their signature, key or signer did not hold (each reported as FORGED). */
+  forged: number
+  /** Signed mode: signed messages dropped for a timestamp outside the replay window (maxClockSkewMs). */
+  stale: number
+  /** Frames dropped unread because a peer sent more than maxMessagesPerSecond. */
+  rateLimited: number
 }
 
 /**
@@ -75,6 +87,10 @@ export class MeshSocket {
   readonly #options: ResolvedMeshOptions
   readonly #clock: Clock
   readonly #digest: Digest
+  readonly #verifier: SignatureVerifier
+  readonly #randomBytes: (n: number) => Uint8Array
+  /** The identity store's slot, if this socket holds one (released on close). */
+  #releaseIdentity: (() => void) | undefined
   /** Our flooded and routed messages, in call order while one waits on an async digest. */
   readonly #outbox = new Serial()
   readonly #random: () => number
@@ -100,7 +116,7 @@ export class MeshSocket {
   #closing: Promise<void> | undefined
   #nonce = 0
   #budgetReported = false
-  readonly #counters = { badFrames: 0, recvDropped: 0, dialFailures: 0, delivered: 0 }
+  readonly #counters = { badFrames: 0, recvDropped: 0, dialFailures: 0, delivered: 0, forged: 0, stale: 0, rateLimited: 0 }
   /** Codec totals of links already closed, so stats cover the whole life of the socket. */
   readonly #closedTotals = { framesIn: 0, framesOut: 0, bodyOut: 0, wireOut: 0, wireIn: 0 }
 
@@ -109,6 +125,8 @@ export class MeshSocket {
     this.#clock = services.clock ?? systemClock
     this.#random = services.random ?? Math.random
     this.#digest = services.digest ?? webDigest
+    this.#verifier = services.verifier ?? new SignatureVerifier()
+    this.#randomBytes = services.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)))
     this.#candidates = new Candidates(this.#options.maxCandidates, this.#random)
     this.#ready = new Promise((resolve) => (this.#resolveReady = resolve))
     const network =
@@ -218,12 +236,15 @@ export class MeshSocket {
   get stats(): MeshStats {
     const t = { ...this.#closedTotals }
     for (const l of this.#links) addCodecTotals(t, l)
-    const r = this.#router?.stats ?? { originated: 0, relayed: 0, duplicates: 0, delivered: 0 }
+    const r = this.#router?.stats ?? { originated: 0, relayed: 0, duplicates: 0, delivered: 0, signalsDropped: 0 }
     const bodiesSent = t.wireOut - 4 * t.framesOut // LEN prefixes are not compression
     return {
       ...r,
       delivered: this.#counters.delivered,
       badFrames: this.#counters.badFrames,
+      forged: this.#counters.forged,
+      stale: this.#counters.stale,
+      rateLimited: this.#counters.rateLimited,
       recvDropped: this.#counters.recvDropped,
       dialFailures: this.#counters.dialFailures,
       peers: this.#peers.size,
@@ -243,6 +264,7 @@ export class MeshSocket {
       await this.#started.catch(() => {})
       await Promise.all([...this.#links].map((l) => l.close()))
       await this.#network?.close()
+      this.#releaseIdentity?.()
       this.#resolveReady()
       this.#events.removeAll()
     })()
@@ -251,9 +273,10 @@ export class MeshSocket {
 
   // ---- start-up ---------------------------------------------------------------------------
 
-  async #start(factory: MeshNetworkFactory, identity: Identity | undefined): Promise<void> {
-    this.#identity = identity ?? (await Identity.generate())
-    this.#protocolId = makeProtocolId(this.#options.subnet, this.#options.transportName)
+  async #start(factory: MeshNetworkFactory, identity: MeshSocketOptions['identity']): Promise<void> {
+    this.#identity = await this.#loadIdentity(identity)
+    const signed = this.#options.security === 'signed'
+    this.#protocolId = (signed ? signedProtocolId : makeProtocolId)(this.#options.subnet, this.#options.transportName)
     const localId = this.#identity.id
     this.#signaler = new MeshSignaler(localId, (to, blob) => this.#relaySignal(to, blob))
     this.#router = new Router(
@@ -265,7 +288,7 @@ export class MeshSocket {
         deliver: (kind, frame, payload) => this.#deliver(kind, frame, payload),
         signal: (from, blob) => this.#signaler?.receive(from, blob),
       },
-      { seen: this.#options.seenCache },
+      { seen: this.#options.seenCache, maxSignalRelaysPerMinute: this.#options.maxSignalRelaysPerMinute },
     )
     const network = await factory({ identity: this.#identity, protocolId: this.#protocolId, signaler: this.#signaler })
     this.#network = network
@@ -278,10 +301,39 @@ export class MeshSocket {
     this.#maintain()
   }
 
+  /**
+   * The identity option: an Identity or key pair of the application's, 'ephemeral', or
+   * 'persistent' (IndexedDB). Without the option, persistent where IndexedDB exists; if the
+   * store fails then, the error is reported and a fresh identity used (asked for explicitly,
+   * start-up fails with it instead).
+   */
+  async #loadIdentity(option: MeshSocketOptions['identity']): Promise<Identity> {
+    if (option instanceof Identity) return option
+    if (typeof option === 'object' && option !== null) return Identity.fromKeyPair(option as IdentityKeyPair)
+    if (option === 'ephemeral' || (option === undefined && typeof indexedDB === 'undefined')) return Identity.generate()
+    if (option !== undefined && option !== 'persistent') throw new MeshError('INVALID_ARGUMENT', `option identity: unknown value ${String(option)}`)
+    try {
+      const stored = await loadIdentity({ subnet: this.#options.subnet })
+      this.#releaseIdentity = () => stored.release()
+      if (this.#closing !== undefined) stored.release()
+      return stored.identity
+    } catch (err: unknown) {
+      if (option === 'persistent' || !(err instanceof P2PError)) throw err
+      this.#report(err)
+      return Identity.generate()
+    }
+  }
+
   // ---- links --------------------------------------------------------------------------------
 
   #accept(link: Link): void {
     if (this.#closing !== undefined) return void link.close()
+    let handshaking = 0
+    for (const l of this.#links) if (l.state === 'handshaking' || l.state === 'authenticating') handshaking++
+    if (handshaking >= this.#options.maxPendingHandshakes) {
+      this.#report(new MeshError('TOO_MANY_HANDSHAKES', `${handshaking} links are already in their handshake; closed a new one`, { peerId: link.remoteId }))
+      return void link.close()
+    }
     let incoming = 0
     for (const l of this.#links) if (!l.outgoing && !this.#courtesy.has(l)) incoming++
     // Full: still shake hands, hand the newcomer our peer list to dial instead, then close.
@@ -293,20 +345,27 @@ export class MeshSocket {
     const peer = new PeerLink(link, outgoing, {
       localId: this.id,
       protocolId: this.#protocolId,
-      codec: { compressions: this.#options.compressions, maxFrameBytes: this.#options.maxFrameBytes },
+      codec: { compressions: this.#options.compressions, maxFrameBytes: this.#options.maxFrameBytes, variant: this.#variant },
       clock: this.#clock,
       handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
       maxBadFrames: this.#options.maxBadFrames,
       digest: this.#digest,
       seenBefore: (id) => this.#router!.seenBefore(id),
+      maxMessagesPerSecond: this.#options.maxMessagesPerSecond,
+      rateLimitGraceMs: this.#options.rateLimitGraceMs,
+      ...(this.#options.security === 'signed'
+        ? { signing: { identity: this.#identity!, verifier: this.#verifier, maxClockSkewMs: this.#options.maxClockSkewMs, randomBytes: this.#randomBytes } }
+        : {}),
     })
     this.#links.add(peer)
     peer.on('ready', () => this.#onReady(peer))
     peer.on('closed', (reason) => this.#onClosed(peer, reason))
     peer.on('bad-frame', (err) => {
-      this.#counters.badFrames++
+      if (err.code === 'FORGED') this.#counters.forged++
+      else this.#counters.badFrames++
       this.#report(err)
     })
+    peer.on('dropped', (why) => void (why === 'stale' ? this.#counters.stale++ : this.#counters.rateLimited++))
     peer.on('message', (message, frame) => this.#onMessage(peer, message, frame))
     peer.start()
     return peer
@@ -490,16 +549,29 @@ export class MeshSocket {
    * everywhere; a repeat gets its timestamp moved on by a second until its id is new.
    */
   #originate(message: MeshMessage, go: (m: { body: Uint8Array; id: Uint8Array }) => Promise<void>): Promise<void> {
-    const limits = { maxFrameBytes: this.#options.maxFrameBytes }
+    const limits = { maxFrameBytes: this.#options.maxFrameBytes, variant: this.#variant }
     const t0 = Math.floor(this.#clock.now() / 1000)
     const first = packFrame(meshFrame(message, this.id, t0), limits)
-    const unique = (packed: Uint8Array, t: number): MaybePromise<{ body: Uint8Array; id: Uint8Array }> =>
-      andThen(bodyOf(packed, this.#digest), (body) => {
-        const id = body.subarray(0, ID_BYTES)
-        if (!this.#router!.seen.has(binaryKey(id), this.#clock.now())) return { body, id }
+    const unique = (packed: Uint8Array, t: number): MaybePromise<{ packed: Uint8Array; id: Uint8Array }> =>
+      andThen(this.#digest(packed), (id) => {
+        if (!this.#router!.seen.has(binaryKey(id), this.#clock.now())) return { packed, id }
         return unique(packFrame(meshFrame(message, this.id, t + 1), limits), t + 1)
       })
-    return this.#outbox.run(() => andThen(unique(first, t0), go))
+    // Signed mode: flooded and routed messages carry our signature of their id.
+    const seal = ({ packed, id }: { packed: Uint8Array; id: Uint8Array }): MaybePromise<{ body: Uint8Array; id: Uint8Array }> => {
+      if (this.#variant === '0.7') return { body: sealBody(packed, id), id }
+      const identity = this.#identity!
+      return identity.sign(signingInput(this.#protocolId, id)).then((signature) => ({
+        body: sealBody(packed, id, 'signed', { publicKey: identity.publicKey, signature }),
+        id,
+      }))
+    }
+    return this.#outbox.run(() => andThen(andThen(unique(first, t0), seal), go))
+  }
+
+  /** The frame layout of this socket's links. */
+  get #variant(): FrameVariant {
+    return this.#options.security === 'signed' ? 'signed' : '0.7'
   }
 
   #checkPeerId(id: unknown, call: string): asserts id is string {

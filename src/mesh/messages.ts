@@ -2,14 +2,17 @@ import { WireError } from '../errors.js'
 import { FLAGS } from '../wire/flags.js'
 import { isB58, MAX_B58_LENGTH } from '../wire/base58.js'
 import { sanitizeCompressionList } from '../wire/compression.js'
-import type { DecodedFrame, FrameMessage } from '../wire/frame.js'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type DecodedFrame, type FrameMessage } from '../wire/frame.js'
+import { NONCE_BYTES } from '../wire/signed.js'
 
 /**
  * The mesh's messages, as frames (docs/protocol.md, "Mesh"). One validating decoder turns a
  * decoded frame into this union; everything the mesh does starts from it.
  *
  *   main        sub          payload after the sub flag            meaning
- *   whisper     handshake    id, protocol id, [], compressions     first frame on every link (0.7 shape)
+ *   whisper     handshake    id, protocol id, [], compressions     first frame on every link (0.7 shape;
+ *                            (signed mode: + public key, nonce)     signed mode adds two items)
+ *   whisper     auth         signature                             signed mode: proof of the key, per link
  *   whisper     peers        [[[], id], …]                         peer exchange (0.7 shape)
  *   whisper     request      —                                     please send your peers
  *   whisper     whisper      …user values                          a user whisper to a neighbour
@@ -18,10 +21,11 @@ import type { DecodedFrame, FrameMessage } from '../wire/frame.js'
  *   forward     whisper      target id, …user values               user whisper routed to a non-neighbour
  *   forward     signal       target id, blob                       WebRTC signal relayed through the mesh
  */
-export const MESH_FLAGS = { ...FLAGS, signal: 0x12 } as const
+export const MESH_FLAGS = { ...FLAGS, signal: 0x12, auth: 0x13 } as const
 
 export type MeshMessage =
-  | { kind: 'handshake'; id: string; protocolId: string; compressions: number[] }
+  | { kind: 'handshake'; id: string; protocolId: string; compressions: number[]; publicKey?: Uint8Array; nonce?: Uint8Array }
+  | { kind: 'auth'; signature: Uint8Array }
   | { kind: 'peers'; peers: string[] }
   | { kind: 'peers-request' }
   | { kind: 'ping'; nonce: number }
@@ -47,6 +51,10 @@ function asId(v: unknown): string | undefined {
 
 function isNonce(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+function isBytes(v: unknown, length: number): v is Uint8Array {
+  return v instanceof Uint8Array && v.length === length
 }
 
 function isPlainRecord(v: unknown): v is Record<string, unknown> {
@@ -78,7 +86,18 @@ export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
           const protocolId = asId(rest[1])
           const compressions = rest[3]
           if (id === undefined || protocolId === undefined || id !== frame.sender) throw bad('handshake')
-          return { kind: 'handshake', id, protocolId, compressions: sanitizeCompressionList(compressions) }
+          const handshake: MeshMessage = { kind: 'handshake', id, protocolId, compressions: sanitizeCompressionList(compressions) }
+          // Signed mode: the public key and a nonce follow (0.7 nodes send neither).
+          if (rest.length > 4) {
+            const [publicKey, nonce] = rest.slice(4)
+            if (!isBytes(publicKey, PUBLIC_KEY_BYTES) || !isBytes(nonce, NONCE_BYTES)) throw bad('signed handshake')
+            Object.assign(handshake, { publicKey, nonce })
+          }
+          return handshake
+        }
+        case MESH_FLAGS.auth: {
+          if (rest.length !== 1 || !isBytes(rest[0], SIGNATURE_BYTES)) throw bad('auth')
+          return { kind: 'auth', signature: rest[0] }
         }
         case FLAGS.peers: {
           const list = rest[0]
@@ -115,8 +134,12 @@ export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
 export function meshFrame(message: MeshMessage, sender: string, time: number): FrameMessage {
   const f = (type: number, payload: unknown[]): FrameMessage => ({ type, sender, time, payload })
   switch (message.kind) {
-    case 'handshake':
-      return f(FLAGS.whisper, [FLAGS.handshake, message.id, message.protocolId, [], message.compressions])
+    case 'handshake': {
+      const signed = message.publicKey !== undefined && message.nonce !== undefined ? [message.publicKey, message.nonce] : []
+      return f(FLAGS.whisper, [FLAGS.handshake, message.id, message.protocolId, [], message.compressions, ...signed])
+    }
+    case 'auth':
+      return f(FLAGS.whisper, [MESH_FLAGS.auth, message.signature])
     case 'peers':
       return f(FLAGS.whisper, [FLAGS.peers, message.peers.slice(0, MAX_PEERS_PER_MESSAGE).map((id) => [[], id])])
     case 'peers-request':
@@ -134,6 +157,11 @@ export function meshFrame(message: MeshMessage, sender: string, time: number): F
     case 'routed-signal':
       return f(FLAGS.forward, [MESH_FLAGS.signal, message.target, message.blob])
   }
+}
+
+/** Messages relayed by other nodes: in the signed mode they must carry their sender's signature. */
+export function needsSignature(message: MeshMessage): boolean {
+  return message.kind === 'broadcast' || message.kind === 'routed-whisper' || message.kind === 'routed-signal'
 }
 
 /** Link-management messages are sent on the urgent lane: they must not wait behind bulk data. */

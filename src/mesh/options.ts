@@ -3,7 +3,7 @@ import type { SignalingSocketConstructor } from '../transport/signaling/signalin
 import type { WrtcImplementation } from '../transport/webrtc/webrtc-transport.js'
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
 import { FRAME_DEFAULTS } from '../wire/frame.js'
-import type { Identity } from '../wire/identity.js'
+import type { Identity, IdentityKeyPair } from '../wire/identity.js'
 import type { SeenCacheLimits } from './seen-cache.js'
 
 export interface MeshSocketOptions {
@@ -15,8 +15,30 @@ export interface MeshSocketOptions {
   transportName?: string
   /** STUN/TURN servers; default: what the signaling server hands out (none unless configured). */
   iceServers?: RTCIceServer[]
-  /** This node's key pair; default: a fresh one. */
-  identity?: Identity
+  /**
+   * Signed mode (default 'signed'): every link proves its key in the handshake, flooded and routed
+   * messages carry their sender's Ed25519 signature, forgeries are dropped. 'unsigned' speaks
+   * p2p.today 0.7 (any node can claim any id), for interoperability only. The two never link:
+   * their protocol ids differ.
+   */
+  security?: 'signed' | 'unsigned'
+  /**
+   * This node's key pair. 'persistent' (the default where IndexedDB exists): kept in IndexedDB per
+   * origin and subnet, so a page keeps its id (and so its leases) across reloads; one stored key
+   * per open page (see loadIdentity). 'ephemeral' (the default elsewhere): a fresh one per socket.
+   * Or an Identity / exported key pair of the application's.
+   */
+  identity?: Identity | IdentityKeyPair | 'persistent' | 'ephemeral'
+  /** Signed mode: drop signed messages whose timestamp is further than this from our clock (replay window). Default 300 000 ms. */
+  maxClockSkewMs?: number
+  /** Frames accepted per second from one peer; more are dropped unread. Default 2 000. */
+  maxMessagesPerSecond?: number
+  /** A peer over maxMessagesPerSecond this long in a row is dropped (RATE_LIMITED). Default 5 000 ms. */
+  rateLimitGraceMs?: number
+  /** Links still in their handshake at once; more are closed at once (TOO_MANY_HANDSHAKES). Default 16. */
+  maxPendingHandshakes?: number
+  /** WebRTC signal blobs relayed for one other node per minute; more are dropped. Default 60. */
+  maxSignalRelaysPerMinute?: number
   /** Links this node dials and keeps. Default 4. */
   maxOutgoing?: number
   /** Links others dialled that this node accepts. Default 8. */
@@ -49,6 +71,12 @@ export interface MeshSocketOptions {
 interface MeshDefaults {
   subnet: string
   transportName: string
+  security: 'signed' | 'unsigned'
+  maxClockSkewMs: number
+  maxMessagesPerSecond: number
+  rateLimitGraceMs: number
+  maxPendingHandshakes: number
+  maxSignalRelaysPerMinute: number
   maxOutgoing: number
   maxIncoming: number
   keepaliveMs: number
@@ -65,6 +93,12 @@ interface MeshDefaults {
 export const MESH_DEFAULTS: Readonly<MeshDefaults> = Object.freeze({
   subnet: 'default',
   transportName: 'webrtc',
+  security: 'signed',
+  maxClockSkewMs: 300_000,
+  maxMessagesPerSecond: 2_000,
+  rateLimitGraceMs: 5_000,
+  maxPendingHandshakes: 16,
+  maxSignalRelaysPerMinute: 60,
   maxOutgoing: 4,
   maxIncoming: 8,
   keepaliveMs: 5_000,
@@ -94,6 +128,12 @@ export function resolveMeshOptions(options: MeshSocketOptions, customNetwork: bo
     signaling: options.signaling ?? '',
     subnet: options.subnet ?? MESH_DEFAULTS.subnet,
     transportName: options.transportName ?? MESH_DEFAULTS.transportName,
+    security: options.security ?? MESH_DEFAULTS.security,
+    maxClockSkewMs: options.maxClockSkewMs ?? MESH_DEFAULTS.maxClockSkewMs,
+    maxMessagesPerSecond: options.maxMessagesPerSecond ?? MESH_DEFAULTS.maxMessagesPerSecond,
+    rateLimitGraceMs: options.rateLimitGraceMs ?? MESH_DEFAULTS.rateLimitGraceMs,
+    maxPendingHandshakes: options.maxPendingHandshakes ?? MESH_DEFAULTS.maxPendingHandshakes,
+    maxSignalRelaysPerMinute: options.maxSignalRelaysPerMinute ?? MESH_DEFAULTS.maxSignalRelaysPerMinute,
     maxOutgoing: options.maxOutgoing ?? MESH_DEFAULTS.maxOutgoing,
     maxIncoming: options.maxIncoming ?? MESH_DEFAULTS.maxIncoming,
     keepaliveMs: options.keepaliveMs ?? MESH_DEFAULTS.keepaliveMs,
@@ -107,10 +147,14 @@ export function resolveMeshOptions(options: MeshSocketOptions, customNetwork: bo
     seenCache: options.seenCache ?? {},
     maxFrameBytes: options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes,
   }
-  for (const key of ['maxOutgoing', 'maxIncoming', 'keepaliveMs', 'peerTimeoutMs', 'handshakeTimeoutMs', 'maxBadFrames', 'maxQueuedMessages', 'connectionBudget', 'maxCandidates', 'maxFrameBytes'] as const) {
+  for (const key of ['maxOutgoing', 'maxIncoming', 'keepaliveMs', 'peerTimeoutMs', 'handshakeTimeoutMs', 'maxBadFrames', 'maxQueuedMessages', 'connectionBudget', 'maxCandidates', 'maxFrameBytes', 'maxClockSkewMs', 'rateLimitGraceMs', 'maxPendingHandshakes', 'maxSignalRelaysPerMinute'] as const) {
     const v = resolved[key]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new MeshError('INVALID_ARGUMENT', `option ${key} must be a number >= 0, got ${String(v)}`)
   }
   if (typeof resolved.subnet !== 'string') throw new MeshError('INVALID_ARGUMENT', 'option subnet must be a string')
+  if (resolved.security !== 'signed' && resolved.security !== 'unsigned') {
+    throw new MeshError('INVALID_ARGUMENT', `option security must be 'signed' or 'unsigned', got ${String(resolved.security)}`)
+  }
+  if (!(resolved.maxMessagesPerSecond >= 1)) throw new MeshError('INVALID_ARGUMENT', `option maxMessagesPerSecond must be a number >= 1, got ${String(resolved.maxMessagesPerSecond)}`)
   return resolved
 }

@@ -27,6 +27,8 @@ function context(localId: string, digest: Digest, seen = new Set<string>()): Pee
     maxBadFrames: 4,
     digest,
     seenBefore: (id) => seen.has(toHex(id)),
+    maxMessagesPerSecond: 1_000,
+    rateLimitGraceMs: 5_000,
   }
 }
 

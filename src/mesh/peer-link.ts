@@ -5,7 +5,19 @@ import { Emitter } from '../util/emitter.js'
 import { isPromise, Serial, andThen, type MaybePromise } from '../util/serial.js'
 import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
 import { bodyOf, ID_BYTES, LEN_BYTES, type DecodedFrame, type Digest } from '../wire/frame.js'
-import { decodeMeshMessage, isControl, meshFrame, type MeshMessage } from './messages.js'
+import type { Identity } from '../wire/identity.js'
+import { handshakeInput, NONCE_BYTES, signingInput, type SignatureVerifier } from '../wire/signed.js'
+import { decodeMeshMessage, isControl, meshFrame, needsSignature, type MeshMessage } from './messages.js'
+
+/** The signed mode's services for a link (absent: 0.7's unsigned mode). */
+export interface PeerLinkSigning {
+  identity: Identity
+  verifier: SignatureVerifier
+  /** A signed message whose timestamp is further than this from our clock is dropped (a replay window). */
+  maxClockSkewMs: number
+  /** Fresh random bytes for the handshake nonce. */
+  randomBytes(n: number): Uint8Array
+}
 
 export interface PeerLinkContext {
   localId: string
@@ -24,6 +36,12 @@ export interface PeerLinkContext {
    * it. (A compressed frame starts with a zlib/gzip header there, never with a known id.)
    */
   seenBefore(id: Uint8Array): boolean
+  /** Signed mode (docs/protocol.md): handshake proof of key, signed messages verified. */
+  signing?: PeerLinkSigning
+  /** Frames accepted per second from this peer (a token bucket of this size); the rest are dropped unread. */
+  maxMessagesPerSecond: number
+  /** A peer above the rate for this long in a row is dropped (RATE_LIMITED). */
+  rateLimitGraceMs: number
 }
 
 export type PeerLinkEvents = {
@@ -32,6 +50,8 @@ export type PeerLinkEvents = {
   message: [message: MeshMessage, frame: DecodedFrame]
   /** A frame was dropped (the link stays up unless the policy closes it). */
   'bad-frame': [err: MeshError]
+  /** A frame was dropped without blame: a signed message outside the replay window, or over the rate. */
+  dropped: [reason: 'stale' | 'rate']
   /** Fired once, when the link is gone; `reason` says why if it was not a clean close. */
   closed: [reason: P2PError | undefined]
 }
@@ -48,8 +68,17 @@ export class PeerLink {
   readonly #ctx: PeerLinkContext
   readonly #events = new Emitter<PeerLinkEvents>()
   #remoteId: string | undefined
-  #state: 'handshaking' | 'ready' | 'closed' = 'handshaking'
+  #state: 'handshaking' | 'authenticating' | 'ready' | 'closed' = 'handshaking'
   #badFrames = 0
+  /** Signed mode: our nonce, the peer's key and nonce, and what is left before 'ready'. */
+  #nonce: Uint8Array | undefined
+  #peerKey: Uint8Array | undefined
+  #peerNonce: Uint8Array | undefined
+  #authPending = { ourAuthSent: false, theirAuthOk: false }
+  /** Token bucket for inbound frames, and since when the peer has been over the rate. */
+  #tokens: number
+  #refilledAt: number
+  #overSince: number | undefined
   #timer: TimerHandle | undefined
   /** Frames in arrival order while one of them waits on an async digest. */
   readonly #inbound = new Serial()
@@ -64,6 +93,8 @@ export class PeerLink {
     this.#ctx = ctx
     this.codec = new FrameCodec(ctx.codec)
     this.lastHeard = this.lastSent = ctx.clock.now()
+    this.#tokens = ctx.maxMessagesPerSecond
+    this.#refilledAt = this.lastHeard
     link.on('message', (bytes) => this.#onBytes(bytes))
     link.on('close', (reason) => this.#closed(reason))
   }
@@ -73,7 +104,7 @@ export class PeerLink {
     return this.#remoteId ?? this.link.remoteId
   }
 
-  get state(): 'handshaking' | 'ready' | 'closed' {
+  get state(): 'handshaking' | 'authenticating' | 'ready' | 'closed' {
     return this.#state
   }
 
@@ -87,7 +118,13 @@ export class PeerLink {
       () => this.fail(new MeshError('HANDSHAKE_TIMEOUT', `no handshake within ${this.#ctx.handshakeTimeoutMs} ms`, { peerId: this.remoteId })),
       this.#ctx.handshakeTimeoutMs,
     )
-    void this.send({ kind: 'handshake', id: this.#ctx.localId, protocolId: this.#ctx.protocolId, compressions: [...this.codec.local] })
+    const hello: MeshMessage = { kind: 'handshake', id: this.#ctx.localId, protocolId: this.#ctx.protocolId, compressions: [...this.codec.local] }
+    const signing = this.#ctx.signing
+    if (signing !== undefined) {
+      this.#nonce = signing.randomBytes(NONCE_BYTES)
+      Object.assign(hello, { publicKey: signing.identity.publicKey, nonce: this.#nonce })
+    }
+    void this.send(hello)
   }
 
   /**
@@ -97,8 +134,9 @@ export class PeerLink {
    */
   send(message: MeshMessage): Promise<void> {
     const packed = this.codec.pack(meshFrame(message, this.#ctx.localId, Math.floor(this.#ctx.clock.now() / 1000)))
-    if (isControl(message)) return this.#write(this.codec.frame(bodyOf(packed) as Uint8Array), true)
-    return this.#outbound.run(() => andThen(bodyOf(packed, this.#ctx.digest), (body) => this.#write(this.codec.frame(body), false)))
+    const variant = this.codec.variant
+    if (isControl(message)) return this.#write(this.codec.frame(bodyOf(packed, undefined, variant) as Uint8Array), true)
+    return this.#outbound.run(() => andThen(bodyOf(packed, this.#ctx.digest, variant), (body) => this.#write(this.codec.frame(body), false)))
   }
 
   /** Relays a message body (ID || P) unchanged; resolves when the link accepted it. `shared`: see FrameCodec.frame. */
@@ -129,9 +167,11 @@ export class PeerLink {
 
   #onBytes(bytes: Uint8Array): void {
     if (this.#state === 'closed') return
-    this.lastHeard = this.#ctx.clock.now()
+    const now = this.#ctx.clock.now()
+    this.lastHeard = now
+    if (!this.#admit(now)) return
     if (this.#state === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
-    // Decoded in arrival order; synchronously unless a large body's digest is computed by WebCrypto.
+    // Decoded in arrival order; synchronously unless a digest or a signature check answers later.
     // Decoding errors are the peer's (bad frames); errors of our own listeners propagate.
     this.#inbound.push(() => {
       let decoded: MaybePromise<DecodedFrame>
@@ -148,7 +188,30 @@ export class PeerLink {
     })
   }
 
-  #onFrame(frame: DecodedFrame): void {
+  /**
+   * The inbound rate limit (docs/LIMITS.md): a token bucket of `maxMessagesPerSecond`, refilled
+   * continuously. Frames over it are dropped unread; a peer over it for `rateLimitGraceMs` in a
+   * row is dropped with RATE_LIMITED.
+   */
+  #admit(now: number): boolean {
+    const rate = this.#ctx.maxMessagesPerSecond
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilledAt) * rate) / 1000)
+    this.#refilledAt = now
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1
+      this.#overSince = undefined
+      return true
+    }
+    this.#overSince ??= now
+    if (now - this.#overSince >= this.#ctx.rateLimitGraceMs) {
+      this.fail(new MeshError('RATE_LIMITED', `${this.remoteId ?? 'a peer'} sent more than ${rate} messages/s for ${this.#ctx.rateLimitGraceMs} ms`, { peerId: this.remoteId }))
+    } else {
+      this.#events.emit('dropped', 'rate')
+    }
+    return false
+  }
+
+  #onFrame(frame: DecodedFrame): MaybePromise<void> {
     if (this.#state === 'closed') return
     let message: MeshMessage
     try {
@@ -157,23 +220,55 @@ export class PeerLink {
       return this.#onBadFrame(err)
     }
     if (this.#state === 'handshaking') return this.#onHandshake(message)
-    this.#events.emit('message', message, frame)
+    if (this.#state === 'authenticating') return this.#onAuth(message)
+    const signing = this.#ctx.signing
+    if (signing === undefined) return this.#events.emit('message', message, frame)
+    return this.#authorize(signing, message, frame)
   }
 
+  /**
+   * Signed mode: what a message must prove before anyone sees it. A link-authenticated frame
+   * (K = 0x00) must come from the peer itself, and may not be a message others relay; a signed one
+   * must be signed by its sender's key, for this subnet, within the replay window.
+   */
+  #authorize(signing: PeerLinkSigning, message: MeshMessage, frame: DecodedFrame): MaybePromise<void> {
+    const auth = frame.auth
+    if (auth === undefined) {
+      if (needsSignature(message)) return this.#onBadFrame(new MeshError('FORGED', `unsigned ${message.kind} from ${this.remoteId ?? '?'}`, { peerId: this.remoteId }))
+      if (frame.sender !== this.#remoteId) {
+        return this.#onBadFrame(new MeshError('FORGED', `neighbour ${this.remoteId ?? '?'} sent a direct ${message.kind} as ${frame.sender}`, { peerId: this.remoteId }))
+      }
+      return this.#events.emit('message', message, frame)
+    }
+    if (Math.abs(frame.time * 1000 - this.#ctx.clock.now()) > signing.maxClockSkewMs) return this.#events.emit('dropped', 'stale')
+    if (!signing.verifier.idMatches(auth.publicKey, frame.sender)) {
+      return this.#onBadFrame(new MeshError('FORGED', `a ${message.kind} claims sender ${frame.sender} with another node's key`, { peerId: this.remoteId }))
+    }
+    return andThen(signing.verifier.verify(auth.publicKey, signingInput(this.#ctx.protocolId, frame.id), auth.signature), (ok) => {
+      if (this.#state === 'closed') return
+      if (!ok) return this.#onBadFrame(new MeshError('FORGED', `bad signature on a ${message.kind} from ${frame.sender}`, { peerId: this.remoteId }))
+      this.#events.emit('message', message, frame)
+    })
+  }
+
+  /** A frame dropped with blame: `err` is a WireError (malformed) or a MeshError (FORGED). */
   #onBadFrame(err: unknown): void {
     if (this.#state === 'closed') return
     const cause = err instanceof WireError ? err : undefined
-    const bad = new MeshError('BAD_FRAME', `dropped a bad frame from ${this.remoteId ?? 'a peer'}: ${cause?.code ?? String(err)}`, {
-      cause: err,
-      peerId: this.remoteId,
-    })
+    const bad =
+      err instanceof MeshError
+        ? err
+        : new MeshError('BAD_FRAME', `dropped a bad frame from ${this.remoteId ?? 'a peer'}: ${cause?.code ?? String(err)}`, {
+            cause: err,
+            peerId: this.remoteId,
+          })
     // Policy (docs/LIMITS.md): an oversize frame closes the link at once; other bad frames are
     // dropped and counted, and the link is closed past maxBadFrames.
     if (cause?.code === 'FRAME_TOO_LARGE' || ++this.#badFrames > this.#ctx.maxBadFrames) return this.fail(bad)
     this.#events.emit('bad-frame', bad)
   }
 
-  #onHandshake(message: MeshMessage): void {
+  #onHandshake(message: MeshMessage): MaybePromise<void> {
     if (message.kind !== 'handshake') {
       return this.fail(new MeshError('HANDSHAKE_FAILED', `expected a handshake, got ${message.kind}`, { peerId: this.remoteId }))
     }
@@ -190,6 +285,51 @@ export class PeerLink {
     }
     this.#remoteId = message.id
     this.codec.setRemoteCompressions(message.compressions)
+    const signing = this.#ctx.signing
+    if (signing === undefined) return this.#becomeReady()
+    // Signed mode: the id must be the hash of the key the peer shows, and the peer must prove it
+    // holds that key by signing both nonces of this link (its auth message, next).
+    if (message.publicKey === undefined || message.nonce === undefined) {
+      return this.fail(new MeshError('AUTH_FAILED', `peer ${message.id} sent no public key`, { peerId: message.id }))
+    }
+    if (!signing.verifier.idMatches(message.publicKey, message.id)) {
+      return this.fail(new MeshError('AUTH_FAILED', `peer claims id ${message.id} with a key that is not its`, { peerId: message.id }))
+    }
+    this.#peerKey = message.publicKey
+    this.#peerNonce = message.nonce
+    this.#state = 'authenticating'
+    const input = handshakeInput(this.#ctx.protocolId, this.#ctx.localId, message.id, this.#nonce!, message.nonce)
+    // Our auth goes out before anything else we send on this link (ready waits for it).
+    return signing.identity.sign(input).then(
+      (signature) => {
+        if (this.#state === 'closed') return
+        void this.send({ kind: 'auth', signature })
+        this.#authPending.ourAuthSent = true
+        this.#maybeReady()
+      },
+      (err: unknown) => this.fail(new MeshError('AUTH_FAILED', 'could not sign the handshake', { cause: err, peerId: message.id })),
+    )
+  }
+
+  #onAuth(message: MeshMessage): MaybePromise<void> {
+    const peerId = this.#remoteId!
+    if (message.kind !== 'auth') {
+      return this.fail(new MeshError('AUTH_FAILED', `expected the handshake's proof of key, got ${message.kind}`, { peerId }))
+    }
+    const input = handshakeInput(this.#ctx.protocolId, peerId, this.#ctx.localId, this.#peerNonce!, this.#nonce!)
+    return andThen(this.#ctx.signing!.verifier.verify(this.#peerKey!, input, message.signature), (ok) => {
+      if (this.#state === 'closed') return
+      if (!ok) return this.fail(new MeshError('AUTH_FAILED', `peer ${peerId} failed to prove it holds its key`, { peerId }))
+      this.#authPending.theirAuthOk = true
+      this.#maybeReady()
+    })
+  }
+
+  #maybeReady(): void {
+    if (this.#state === 'authenticating' && this.#authPending.ourAuthSent && this.#authPending.theirAuthOk) this.#becomeReady()
+  }
+
+  #becomeReady(): void {
     this.#state = 'ready'
     this.#ctx.clock.clearTimeout(this.#timer)
     this.#events.emit('ready')

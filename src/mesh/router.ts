@@ -21,9 +21,11 @@ export interface RouterLimits {
   maxRoutes: number
   /** A route older than this is not trusted any more (ms). */
   routeTtlMs: number
+  /** WebRTC signal blobs relayed for one origin per minute; more are dropped (counted). */
+  maxSignalRelaysPerMinute: number
 }
 
-export const ROUTER_DEFAULTS: Readonly<RouterLimits> = Object.freeze({ seen: {}, maxRoutes: 4096, routeTtlMs: 5 * 60_000 })
+export const ROUTER_DEFAULTS: Readonly<RouterLimits> = Object.freeze({ seen: {}, maxRoutes: 4096, routeTtlMs: 5 * 60_000, maxSignalRelaysPerMinute: 60 })
 
 export interface RouterStats {
   /** Messages this node originated (broadcasts and routed messages). */
@@ -34,6 +36,8 @@ export interface RouterStats {
   duplicates: number
   /** Messages delivered to this node's application. */
   delivered: number
+  /** Signal blobs for others not relayed: their origin was over maxSignalRelaysPerMinute. */
+  signalsDropped: number
 }
 
 /**
@@ -53,7 +57,9 @@ export class Router {
   readonly #limits: RouterLimits
   readonly seen: SeenCache
   readonly #routes = new Map<string, { link: PeerLink; at: number }>()
-  readonly stats: RouterStats = { originated: 0, relayed: 0, duplicates: 0, delivered: 0 }
+  readonly stats: RouterStats = { originated: 0, relayed: 0, duplicates: 0, delivered: 0, signalsDropped: 0 }
+  /** Per origin: signal relays in the current minute (bounded like the routes). */
+  readonly #signalRelays = new Map<string, { since: number; count: number }>()
 
   constructor(host: RouterHost, limits: Partial<RouterLimits> = {}) {
     this.#host = host
@@ -89,6 +95,7 @@ export class Router {
       case 'routed-signal': {
         if (!this.#firstSight(frame, from)) return
         if (message.target !== this.#host.localId) {
+          if (message.kind === 'routed-signal' && !this.#mayRelaySignal(frame.sender)) return
           void this.#towards(message.target, frame.body, from, message.kind === 'routed-signal')
           return
         }
@@ -126,6 +133,24 @@ export class Router {
       return false
     }
     if (frame.sender !== this.#host.localId) this.#learn(frame.sender, from)
+    return true
+  }
+
+  /** Relaying WebRTC negotiations for others costs them nothing: at most N per origin per minute. */
+  #mayRelaySignal(origin: string): boolean {
+    const now = this.#host.now()
+    let entry = this.#signalRelays.get(origin)
+    if (entry === undefined || now - entry.since >= 60_000) {
+      this.#signalRelays.delete(origin)
+      entry = { since: now, count: 0 }
+      this.#signalRelays.set(origin, entry)
+      if (this.#signalRelays.size > this.#limits.maxRoutes) this.#signalRelays.delete(this.#signalRelays.keys().next().value!)
+    }
+    if (entry.count >= this.#limits.maxSignalRelaysPerMinute) {
+      this.stats.signalsDropped++
+      return false
+    }
+    entry.count++
     return true
   }
 

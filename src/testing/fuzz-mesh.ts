@@ -43,14 +43,17 @@ export interface MeshFuzzHarness {
   close(): Promise<void>
 }
 
-const HONEST: MeshSocketOptions = { maxOutgoing: 1, maxIncoming: 0 }
+// The 0.7 (unsigned) mode: the hostile peer's frames reach the handlers without signatures.
+// (The signed mode's own checks run before the handlers: see the signed-mode target.)
+const UNSIGNED: MeshSocketOptions = { security: 'unsigned' }
+const HONEST: MeshSocketOptions = { ...UNSIGNED, maxOutgoing: 1, maxIncoming: 0 }
 const MAX_STEPS = 200_000
 /** Virtual time the checkpoint gives the honest traffic (links re-forming included). */
 const CHECK_WITHIN_MS = 60_000
 
 export async function meshNodeHarness(seed: number, options: MeshSocketOptions = {}): Promise<MeshFuzzHarness> {
   const sim = new SimNetwork({ seed, latency: { min: 1, max: 1 } })
-  const node = await simMeshNode(sim, [], options)
+  const node = await simMeshNode(sim, [], { ...UNSIGNED, ...options })
   const a = await simMeshNode(sim, [node.id], HONEST)
   const b = await simMeshNode(sim, [node.id], HONEST)
   const linked = (): boolean => node.socket.peers.includes(a.id) && node.socket.peers.includes(b.id)

@@ -4,6 +4,7 @@ import type { MeshSocketOptions } from '../mesh/options.js'
 import { Identity } from '../wire/identity.js'
 import type { SimNetwork } from './sim-network.js'
 import { syncDigest } from '../wire/frame.js'
+import { SignatureVerifier } from '../wire/signed.js'
 import type { Clock } from '../util/clock.js'
 
 /** A MeshSocket node on a SimNetwork, with what it delivered (test-only). */
@@ -39,8 +40,11 @@ export async function simMeshNode(
       clock: wrapClock(transport.clock),
       random: () => random.next(),
       network: async () => ({ transport, bootstrap, close: () => transport.close() }),
-      // Deterministic: a WebCrypto digest would finish on a thread pool, outside the simulation's order.
+      // Deterministic: WebCrypto digests and signature checks finish on a thread pool, outside the
+      // simulation's order; these answer at once, and nonces come from the seed.
       digest: syncDigest,
+      verifier: new SignatureVerifier({ backend: 'noble' }),
+      randomBytes: (n) => random.bytes(n),
     },
   )
   const node: SimMeshNode = { id: identity.id, socket, delivered: new Map(), messages: [] }
