@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { expect, test } from '@playwright/test'
+import type { SignedVectors } from '../src/testing/signed-vectors.js'
 
-// The wire codec and identities in real Chromium, driven through the demo page: the 0.7
-// vectors come out byte-exact, and node ids derive from WebCrypto Ed25519 keys.
-const vectors = JSON.parse(readFileSync(new URL('../src/wire/fixtures/vectors-0.7.json', import.meta.url), 'utf8')) as {
+// The wire codec and identities in real Chromium, driven through the demo page: the 0.7 vectors
+// and the signed variant's vectors come out byte-exact (signed and verified by WebCrypto in the
+// page), and node ids derive from WebCrypto Ed25519 keys.
+const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../src/wire/fixtures/${name}`, import.meta.url), 'utf8'))
+const vectors = fixture('vectors-0.7.json') as {
   sender: string
   timestamp: number
   protocol_ids: Record<string, string>
   messages: Record<string, { frame_hex: string; id_hex: string; frame_len: number }>
 }
+const signed = fixture('vectors-signed-1.json') as SignedVectors
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/')
@@ -48,6 +52,66 @@ for (const [name, compression, bin] of [
     await expect(page.getByTestId('frame-decoded')).toContainText(vectors.sender)
   })
 }
+
+test('signed-mode protocol ids match the signed vectors', async ({ page }) => {
+  await page.getByTestId('subnet').fill(signed.subnet)
+  await page.getByTestId('transport').fill(signed.transport)
+  await expect(page.getByTestId('signed-protocol-id')).toHaveText(signed.protocol_id)
+  await expect(page.getByTestId('protocol-id')).toHaveText(signed.protocol_id_0_7)
+})
+
+for (const [name, layout, compression, bin, type, payload] of [
+  ['signed_broadcast_hello', 'ed25519', 'none', true, '0', '[0, "hello"]'],
+  ['link_whisper_hi', 'link', 'none', false, '2', '[2, "hi"]'],
+  ['signed_broadcast_hello_zlib', 'ed25519', 'zlib', true, '0', '[0, "hello"]'],
+] as const) {
+  test(`signed-variant frame ${name} is byte-exact in Chromium${layout === 'ed25519' ? ', signed and verified by WebCrypto' : ''}`, async ({ page }) => {
+    const v = signed.messages[name]
+    await page.getByTestId('subnet').fill(signed.subnet)
+    await page.getByTestId('transport').fill(signed.transport)
+    await page.getByTestId('frame-type').fill(type)
+    await page.getByTestId('frame-sender').fill(signed.node_id)
+    await page.getByTestId('frame-time').fill(String(signed.timestamp))
+    await page.getByTestId('frame-payload').fill(payload)
+    await page.getByTestId('frame-bin').setChecked(bin)
+    await page.getByTestId('frame-compression').selectOption(compression)
+    await page.getByTestId('frame-variant').selectOption(layout)
+    await page.getByTestId('frame-seed').fill(signed.seed_hex)
+    await page.getByTestId('frame-encode').click()
+    await expect(page.getByTestId('frame-hex')).toHaveText(v.frame_hex)
+    await expect(page.getByTestId('frame-length')).toHaveText(`${v.frame_len} bytes`)
+    await expect(page.getByTestId('frame-id')).toHaveText(v.id_hex)
+    await expect(page.getByTestId('frame-decoded')).toContainText(signed.node_id)
+    if (layout === 'ed25519') {
+      await expect(page.getByTestId('frame-signer')).toHaveText(signed.node_id)
+      await expect(page.getByTestId('frame-signature')).toHaveText(v.signature_hex!)
+      await expect(page.getByTestId('frame-auth')).toHaveText("valid signature (webcrypto); key is the sender's")
+    } else {
+      await expect(page.getByTestId('frame-auth')).toHaveText(/^K = 0x00/)
+    }
+  })
+}
+
+test("a signed frame whose key is not the sender's is caught by the receiver's checks", async ({ page }) => {
+  await page.getByTestId('frame-sender').fill(vectors.sender) // the 0.7 vectors' sender: not this key's id
+  await page.getByTestId('frame-variant').selectOption('ed25519')
+  await page.getByTestId('frame-seed').fill(signed.seed_hex)
+  await page.getByTestId('frame-encode').click()
+  await expect(page.getByTestId('frame-signer')).toHaveText(signed.node_id)
+  await expect(page.getByTestId('frame-auth')).toHaveText("valid signature (webcrypto); key is NOT the sender's")
+})
+
+test('the signed handshake input and its WebCrypto signature match the signed vectors', async ({ page }) => {
+  await page.getByTestId('subnet').fill(signed.subnet)
+  await page.getByTestId('transport').fill(signed.transport)
+  await page.getByTestId('frame-seed').fill(signed.seed_hex)
+  await page.getByTestId('hs-peer').fill(signed.handshake.peer_id)
+  await page.getByTestId('hs-signer-nonce').fill(signed.handshake.signer_nonce_hex)
+  await page.getByTestId('hs-peer-nonce').fill(signed.handshake.peer_nonce_hex)
+  await page.getByTestId('hs-build').click()
+  await expect(page.getByTestId('hs-input')).toHaveText(signed.handshake.input_hex)
+  await expect(page.getByTestId('hs-signature')).toHaveText(signed.handshake.signature_hex)
+})
 
 test('bad input gets a named error on the page, not a crash', async ({ page }) => {
   await page.getByTestId('frame-sender').fill('not a base58 id!')
