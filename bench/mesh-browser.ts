@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process'
 import type { Page } from '@playwright/test'
 import { startSignalingServer } from '../signaling/server.js'
 import { Prng } from '../src/testing/prng.js'
-import { meshBenchSetup } from './mesh-setup.js'
+import { machineLine, meshBenchSetup } from './mesh-setup.js'
 import type { MeshBench } from './browser/mesh-page.js'
 import { report, type Results } from './mesh-report.js'
 
@@ -107,17 +106,7 @@ try {
   await Promise.all([c.close(), d.close()])
   r.flood = { built, ours, raw, rawBuilt, origins, topologyChanged: JSON.stringify(after) !== JSON.stringify(built.edges), nodes: NODES }
 
-  const cpu = /Model name:\s*(.+)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1] ?? '?'
-  const cores = execFileSync('nproc', { encoding: 'utf8' }).trim()
-  const git = (...args: string[]): string => {
-    try {
-      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    } catch {
-      return '?'
-    }
-  }
-  const dirty = git('status', '--porcelain', 'src', 'signaling') === '' ? '' : ' + uncommitted src/ changes'
-  console.log(`${new Date().toISOString().slice(0, 10)} · ${cpu} (${cores} cores) · headless Chromium ${browser.version()} · Node ${process.version} · ${git('rev-parse', '--short', 'HEAD')}${dirty}\n`)
+  console.log(`${machineLine(browser.version())}\n`)
   console.log(report(r))
 } finally {
   await browser.close()
