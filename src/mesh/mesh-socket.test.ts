@@ -1,11 +1,9 @@
-import { getPublicKey } from '@noble/ed25519'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MeshError, type P2PError } from '../errors.js'
 import { SimNetwork } from '../testing/sim-network.js'
 import { simMeshNode, type SimMeshNode } from '../testing/sim-mesh.js'
-import type { Link } from '../transport/types.js'
-import { FLAGS, Identity, frameBody, type FrameVariant } from '../wire/index.js'
-import { RawPeer } from '../testing/raw-peer.js'
+import { FLAGS, frameBody } from '../wire/index.js'
+import { simRawPeer, type RawPeer, type SimRawPeerOptions } from '../testing/raw-peer.js'
 import { MeshSocket } from './mesh-socket.js'
 
 // MeshSocket behaviour on small simulated networks (virtual time: no sleeps anywhere).
@@ -30,14 +28,8 @@ async function line(sim: SimNetwork): Promise<[SimMeshNode, SimMeshNode, SimMesh
 }
 
 /** A raw link into `target`, speaking frames by hand (an arbitrary, possibly hostile peer). */
-async function rawPeer(sim: SimNetwork, target: SimMeshNode, protocolId: string, options: { answerPings?: boolean; variant?: FrameVariant } = {}): Promise<RawPeer> {
-  const secretKey = sim.random.bytes(32)
-  const identity = await Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
-  const transport = sim.transport(identity.id)
-  let dialled: Link | undefined
-  void transport.dial(target.id).then((l) => (dialled = l))
-  expect(await sim.runUntil(() => dialled !== undefined)).toBe(true)
-  return new RawPeer(dialled!, identity, { protocolId, variant: options.variant ?? 'signed', randomBytes: (n) => sim.random.bytes(n), answerPings: options.answerPings ?? false })
+function rawPeer(sim: SimNetwork, target: SimMeshNode, protocolId: string, options: SimRawPeerOptions = {}): Promise<RawPeer> {
+  return simRawPeer(sim, target.id, protocolId, options)
 }
 
 /** The sim's time in Unix seconds (what a frame's timestamp should say to be within the replay window). */

@@ -75,10 +75,11 @@ export class PeerLink {
   #peerKey: Uint8Array | undefined
   #peerNonce: Uint8Array | undefined
   #authPending = { ourAuthSent: false, theirAuthOk: false }
-  /** Token bucket for inbound frames, and since when the peer has been over the rate. */
+  /** Token bucket for inbound frames; since when, and when last, frames were dropped for the rate. */
   #tokens: number
   #refilledAt: number
   #overSince: number | undefined
+  #lastDrop: number | undefined
   #timer: TimerHandle | undefined
   /** Frames in arrival order while one of them waits on an async digest. */
   readonly #inbound = new Serial()
@@ -134,7 +135,7 @@ export class PeerLink {
    */
   send(message: MeshMessage): Promise<void> {
     const packed = this.codec.pack(meshFrame(message, this.#ctx.localId, Math.floor(this.#ctx.clock.now() / 1000)))
-    const variant = this.codec.variant
+    const variant = message.kind === 'handshake' ? '0.7' : this.codec.variant
     if (isControl(message)) return this.#write(this.codec.frame(bodyOf(packed, undefined, variant) as Uint8Array), true)
     return this.#outbound.run(() => andThen(bodyOf(packed, this.#ctx.digest, variant), (body) => this.#write(this.codec.frame(body), false)))
   }
@@ -176,7 +177,9 @@ export class PeerLink {
     this.#inbound.push(() => {
       let decoded: MaybePromise<DecodedFrame>
       try {
-        decoded = this.codec.decodeWith(bytes, this.#ctx.digest)
+        // The handshake is in 0.7's layout on every link, so that a signed and an unsigned node
+        // read each other's and part with SUBNET_MISMATCH instead of a timeout.
+        decoded = this.codec.decodeWith(bytes, this.#ctx.digest, this.#state === 'handshaking' ? '0.7' : this.codec.variant)
       } catch (err: unknown) {
         return this.#onBadFrame(err)
       }
@@ -190,8 +193,8 @@ export class PeerLink {
 
   /**
    * The inbound rate limit (docs/LIMITS.md): a token bucket of `maxMessagesPerSecond`, refilled
-   * continuously. Frames over it are dropped unread; a peer over it for `rateLimitGraceMs` in a
-   * row is dropped with RATE_LIMITED.
+   * continuously. Frames over it are dropped unread. A peer whose frames keep being dropped (no
+   * second without a drop) for `rateLimitGraceMs` is dropped with RATE_LIMITED.
    */
   #admit(now: number): boolean {
     const rate = this.#ctx.maxMessagesPerSecond
@@ -199,11 +202,11 @@ export class PeerLink {
     this.#refilledAt = now
     if (this.#tokens >= 1) {
       this.#tokens -= 1
-      this.#overSince = undefined
       return true
     }
-    this.#overSince ??= now
-    if (now - this.#overSince >= this.#ctx.rateLimitGraceMs) {
+    if (this.#lastDrop === undefined || now - this.#lastDrop > 1000) this.#overSince = now
+    this.#lastDrop = now
+    if (now - this.#overSince! >= this.#ctx.rateLimitGraceMs) {
       this.fail(new MeshError('RATE_LIMITED', `${this.remoteId ?? 'a peer'} sent more than ${rate} messages/s for ${this.#ctx.rateLimitGraceMs} ms`, { peerId: this.remoteId }))
     } else {
       this.#events.emit('dropped', 'rate')

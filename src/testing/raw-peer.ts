@@ -1,7 +1,9 @@
+import { getPublicKey } from '@noble/ed25519'
 import type { Link } from '../transport/types.js'
+import type { SimNetwork } from './sim-network.js'
 import { FrameCodec } from '../wire/codec.js'
-import { encodeBody, frameBody, ID_BYTES, type DecodedFrame, type FrameVariant } from '../wire/frame.js'
-import type { Identity } from '../wire/identity.js'
+import { decodeFrame, encodeBody, encodeFrame, frameBody, ID_BYTES, type DecodedFrame, type FrameVariant } from '../wire/frame.js'
+import { Identity } from '../wire/identity.js'
 import { handshakeInput, NONCE_BYTES, signingInput } from '../wire/signed.js'
 import { decodeMeshMessage, meshFrame, type MeshMessage } from '../mesh/messages.js'
 
@@ -19,6 +21,8 @@ export interface RawPeerOptions {
   randomBytes?: (n: number) => Uint8Array
   /** Answer pings with pongs (default true). */
   answerPings?: boolean
+  /** Signed mode: answer the peer's handshake with our proof of key (default 'sign'), or not ('none': the test sends one with sendAuth). */
+  proof?: 'sign' | 'none'
 }
 
 export type SignWith = 'none' | 'self' | Identity
@@ -34,6 +38,10 @@ export class RawPeer {
   closed: { reason: unknown } | undefined
   /** True once our handshake (and, signed, our auth) went out after the peer's handshake. */
   authenticated = false
+  /** The proofs of key (auth signatures) this peer sent. */
+  readonly sentAuth: Uint8Array[] = []
+  /** The peer's handshake nonce, once it arrived. */
+  peerNonce: Uint8Array | undefined
   readonly #options: RawPeerOptions
   readonly #nonce: Uint8Array
 
@@ -52,7 +60,7 @@ export class RawPeer {
   handshake(): Promise<void> {
     const hello: MeshMessage = { kind: 'handshake', id: this.id, protocolId: this.#options.protocolId, compressions: [] }
     if (this.#options.variant === 'signed') Object.assign(hello, { publicKey: this.identity.publicKey, nonce: this.#nonce })
-    return this.link.send(this.codec.encode(meshFrame(hello, this.id, 1)))
+    return this.link.send(encodeFrame(meshFrame(hello, this.id, 1))) // 0.7's layout, as every handshake
   }
 
   /**
@@ -74,6 +82,12 @@ export class RawPeer {
     return this.link.send(bytes)
   }
 
+  /** Sends an auth message with this signature (a proof of key, possibly not a valid one). */
+  sendAuth(signature: Uint8Array): Promise<void> {
+    this.sentAuth.push(signature)
+    return this.link.send(this.codec.encode(meshFrame({ kind: 'auth', signature }, this.id, 1)))
+  }
+
   /** The user payloads of what was received with main flag `type` (e.g. FLAGS.broadcast). */
   payloads(type: number): unknown[][] {
     return this.received.filter((r) => r.frame.type === type).map((r) => r.frame.payload.slice(1))
@@ -85,7 +99,11 @@ export class RawPeer {
     try {
       frame = this.codec.decode(bytes)
     } catch {
-      return
+      try {
+        frame = decodeFrame(bytes) // a handshake (0.7's layout)
+      } catch {
+        return
+      }
     }
     try {
       message = decodeMeshMessage(frame)
@@ -100,11 +118,44 @@ export class RawPeer {
   }
 
   async #answerHandshake(hello: Extract<MeshMessage, { kind: 'handshake' }>): Promise<void> {
-    if (this.#options.variant === 'signed' && hello.nonce !== undefined) {
+    this.peerNonce = hello.nonce
+    if (this.#options.variant === 'signed' && hello.nonce !== undefined && this.#options.proof !== 'none') {
       const signature = await this.identity.sign(handshakeInput(this.#options.protocolId, this.id, hello.id, this.#nonce, hello.nonce))
-      await this.link.send(this.codec.encode(meshFrame({ kind: 'auth', signature }, this.id, 1))).catch(() => {})
+      await this.sendAuth(signature).catch(() => {})
     }
     this.authenticated = true
   }
 }
 
+
+/** A seeded noble identity (deterministic per simulation seed). */
+export async function simIdentity(sim: SimNetwork): Promise<Identity> {
+  const secretKey = sim.random.bytes(32)
+  return Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
+}
+
+export interface SimRawPeerOptions extends Partial<Omit<RawPeerOptions, 'protocolId'>> {
+  /** Its own identity (default: a fresh seeded one). */
+  identity?: Identity
+  /** The transport id to dial from (default: the claimed id): the id the link shows. */
+  transportId?: string
+}
+
+/** A RawPeer on the simulated network, linked to `targetId` (dialled; the handshake is the test's to send). */
+export async function simRawPeer(sim: SimNetwork, targetId: string, protocolId: string, options: SimRawPeerOptions = {}): Promise<RawPeer> {
+  const identity = options.identity ?? (await simIdentity(sim))
+  const transport = sim.transport(options.transportId ?? options.claimId ?? identity.id)
+  let dialled: Link | undefined
+  let failed: unknown
+  void transport.dial(targetId).then((l) => (dialled = l), (err: unknown) => (failed = err))
+  if (!(await sim.runUntil(() => dialled !== undefined || failed !== undefined))) throw new Error('simRawPeer: the dial did not finish')
+  if (dialled === undefined) throw failed
+  return new RawPeer(dialled, identity, {
+    protocolId,
+    variant: options.variant ?? 'signed',
+    randomBytes: options.randomBytes ?? ((n) => sim.random.bytes(n)),
+    answerPings: options.answerPings ?? false,
+    proof: options.proof ?? 'sign',
+    ...(options.claimId !== undefined ? { claimId: options.claimId } : {}),
+  })
+}

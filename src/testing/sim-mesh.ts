@@ -10,6 +10,8 @@ import type { Clock } from '../util/clock.js'
 /** A MeshSocket node on a SimNetwork, with what it delivered (test-only). */
 export interface SimMeshNode {
   id: string
+  /** Its key pair (noble, seeded). */
+  identity: Identity
   socket: MeshSocket
   /** Message id → times delivered to the application. */
   delivered: Map<string, number>
@@ -47,7 +49,7 @@ export async function simMeshNode(
       randomBytes: (n) => random.bytes(n),
     },
   )
-  const node: SimMeshNode = { id: identity.id, socket, delivered: new Map(), messages: [] }
+  const node: SimMeshNode = { id: identity.id, identity, socket, delivered: new Map(), messages: [] }
   if (listen) {
     socket.on('message', (m) => {
       node.delivered.set(m.id, (node.delivered.get(m.id) ?? 0) + 1)

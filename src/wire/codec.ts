@@ -152,9 +152,12 @@ export class FrameCodec {
     return this.decodeWith(frame, syncDigest) as DecodedFrame
   }
 
-  /** `decode` with the checksum computed by `digest`: a value, or a promise if the digest is async. */
-  decodeWith(frame: Uint8Array, digest: Digest): MaybePromise<DecodedFrame> {
-    return andThen(decodeFrameWith(frame, { ...this.#limits, compressions: this.#receiveMethods }, digest), (decoded) => {
+  /**
+   * `decode` with the checksum computed by `digest`: a value, or a promise if the digest is async.
+   * `variant` overrides the codec's layout for this frame (a signed link's handshake is 0.7's).
+   */
+  decodeWith(frame: Uint8Array, digest: Digest, variant: FrameVariant = this.#limits.variant): MaybePromise<DecodedFrame> {
+    return andThen(decodeFrameWith(frame, { ...this.#limits, variant, compressions: this.#receiveMethods }, digest), (decoded) => {
       this.#stats.framesIn++
       this.#stats.wireBytesIn += frame.length
       return decoded
