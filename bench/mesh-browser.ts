@@ -83,28 +83,39 @@ try {
   const origins = Array.from({ length: BROADCASTS + 1 }, () => rng.int(NODES))
   const c = await open('ours-network')
   const d = await open('raw-network')
-  const built = await run(c, 'oursBuild', NODES, SEED)
+  const e = await open('ours-signed-network')
+  // Ours in 0.7's unsigned mode: the like-for-like comparison with the raw flood on its very edges.
+  const built = await run(c, 'oursBuild', NODES, SEED, 'unsigned')
   const rawBuilt = await run(d, 'rawBuild', NODES, built.edges)
-  const ours = { ms: [] as number[], tx: [] as number[], frameBytes: 0, undrained: 0, dials: 0, errors: {} as Record<string, number> }
+  // Ours in the signed mode (the default): its own network from the same seed.
+  const signedBuilt = await run(e, 'oursBuild', NODES, SEED, 'signed')
+  type OursOut = Awaited<ReturnType<MeshBench['oursBroadcasts']>>
+  const collect = (): OursOut => ({ ms: [], tx: [], frameBytes: 0, undrained: 0, dials: 0, errors: {} })
+  const add = (into: OursOut, one: OursOut): void => {
+    into.ms.push(...one.ms)
+    into.tx.push(...one.tx)
+    into.frameBytes = one.frameBytes
+    into.undrained += one.undrained
+    into.dials += one.dials
+    for (const [code, n] of Object.entries(one.errors)) into.errors[code] = (into.errors[code] ?? 0) + n
+  }
+  const ours = collect()
+  const signed = collect()
   const raw = { ms: [] as number[], tx: [] as number[], undrained: 0 }
   for (const o of origins) {
-    const one = await run(c, 'oursBroadcasts', [o])
-    ours.ms.push(...one.ms)
-    ours.tx.push(...one.tx)
-    ours.frameBytes = one.frameBytes
-    ours.undrained += one.undrained
-    ours.dials += one.dials
-    for (const [code, n] of Object.entries(one.errors)) ours.errors[code] = (ours.errors[code] ?? 0) + n
+    add(ours, await run(c, 'oursBroadcasts', [o]))
     const other = await run(d, 'rawBroadcasts', [o], ours.frameBytes)
     raw.ms.push(...other.ms)
     raw.tx.push(...other.tx)
     raw.undrained += other.undrained
+    add(signed, await run(e, 'oursBroadcasts', [o]))
   }
   const after = await run(c, 'oursEdges')
   await run(c, 'oursClose')
   await run(d, 'rawClose')
-  await Promise.all([c.close(), d.close()])
-  r.flood = { built, ours, raw, rawBuilt, origins, topologyChanged: JSON.stringify(after) !== JSON.stringify(built.edges), nodes: NODES }
+  await run(e, 'oursClose')
+  await Promise.all([c.close(), d.close(), e.close()])
+  r.flood = { built, ours, raw, rawBuilt, signed: { built: signedBuilt, ours: signed }, origins, topologyChanged: JSON.stringify(after) !== JSON.stringify(built.edges), nodes: NODES }
 
   console.log(`${machineLine(browser.version())}\n`)
   console.log(report(r))

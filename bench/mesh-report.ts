@@ -13,6 +13,8 @@ export interface Results {
     rawBuilt: Out<'rawBuild'>
     ours: Out<'oursBroadcasts'>
     raw: Out<'rawBroadcasts'>
+    /** The same in the signed mode (the default), on a network of its own. */
+    signed?: { built: Out<'oursBuild'>; ours: Out<'oursBroadcasts'> }
     topologyChanged: boolean
   }
 }
@@ -62,6 +64,11 @@ export function report(r: Results): string {
   const [oursTx, rawTx] = [fl.ours.tx.slice(1), fl.raw.tx.slice(1)]
   lines.push(
     `| broadcast to all ${fl.nodes - 1} others of a ${fl.nodes}-node network, median of ${ours.length} (ms): raw naive flood; ours \`send()\` → last 'message' | ${f(median(raw), 2)} (${range(raw)}) | ${f(median(ours), 2)} (${range(ours)}) | ${f(median(ours) / median(raw), 2)} |`,
+    ...(fl.signed === undefined
+      ? []
+      : [
+          `| the same, ours in the signed mode (the default: every copy's signature checked before it is relayed; a network of its own, ${fl.signed.built.edges.length} links; frames ≈ ${f(fl.signed.ours.frameBytes, 0)} B) | ${f(median(raw), 2)} | ${f(median(fl.signed.ours.ms.slice(1)), 2)} (${range(fl.signed.ours.ms.slice(1))}) | ${f(median(fl.signed.ours.ms.slice(1)) / median(raw), 2)} |`,
+        ]),
     `| transmissions per delivered broadcast, median (mean) | ${f(median(rawTx), 2)} (${f(rawTx.reduce((s, x) => s + x, 0) / rawTx.length, 2)}) | ${f(median(oursTx), 2)} (${f(oursTx.reduce((s, x) => s + x, 0) / oursTx.length, 2)}) | ${f(median(oursTx) / median(rawTx), 2)} |`,
   )
   const edges = fl.built.edges
@@ -79,7 +86,8 @@ export function report(r: Results): string {
       `with ${fl.built.connections} RTCPeerConnections; raw built in ${f(fl.rawBuilt.buildMs / 1000)} s with ${fl.rawBuilt.connections}. ` +
       `Ours frames ≈ ${f(fl.ours.frameBytes, 0)} B, raw messages padded to that. Topology changed during ours: ${fl.topologyChanged ? 'YES' : 'no'} (peer connections created meanwhile: ${fl.ours.dials}); ` +
       `broadcasts not drained within 5 s: ours ${fl.ours.undrained}, raw ${fl.raw.undrained}. ` +
-      `Errors the sockets reported while building: ${codes(fl.built.errors)}; during the broadcasts: ${codes(fl.ours.errors)}.`,
+      `Errors the sockets reported while building: ${codes(fl.built.errors)}; during the broadcasts: ${codes(fl.ours.errors)}` +
+      (fl.signed === undefined ? '.' : `; signed network: ${codes(fl.signed.built.errors)} / ${codes(fl.signed.ours.errors)}, not drained ${fl.signed.ours.undrained}.`),
   )
   return lines.join('\n')
 }

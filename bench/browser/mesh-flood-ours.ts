@@ -3,7 +3,7 @@ import { LocalSignalingHub } from '../../src/testing/local-signaler.js'
 import { Prng } from '../../src/testing/prng.js'
 import { edgesOf, isConnected, waitUntil, type Edge } from './flood-common.js'
 
-// Ours: `n` MeshSockets in one page over WebRTC, signals handed over in-page (LocalSignalingHub),
+// Ours: `n` MeshSockets in one page over WebRTC (signed mode, or 0.7's unsigned), signals handed over in-page (LocalSignalingHub),
 // each bootstrapped with a few earlier nodes and dialling `maxOutgoing: 2` (average degree ≈ 4).
 
 let nodes: MeshSocket[] = []
@@ -13,7 +13,7 @@ let broadcasts = 0
 const errors: Record<string, number> = {}
 const delivered = { tag: -1, count: 0, target: 0, resolve: (_t: number) => {} }
 
-export async function oursBuild(n: number, seed: number): Promise<{ edges: Edge[]; buildMs: number; settleMs: number; connections: number; errors: Record<string, number> }> {
+export async function oursBuild(n: number, seed: number, security: 'signed' | 'unsigned' = 'signed'): Promise<{ edges: Edge[]; buildMs: number; settleMs: number; connections: number; errors: Record<string, number> }> {
   const rng = new Prng(seed)
   const hub = new LocalSignalingHub()
   const identities = await Promise.all(Array.from({ length: n }, () => Identity.generate()))
@@ -31,7 +31,7 @@ export async function oursBuild(n: number, seed: number): Promise<{ edges: Edge[
       }
       return { transport, bootstrap: earlier, close }
     }
-    const mesh = new MeshSocket({ subnet: 'bench', identity: identities[i]!, maxOutgoing: 2 }, { network })
+    const mesh = new MeshSocket({ subnet: 'bench', identity: identities[i]!, maxOutgoing: 2, security }, { network })
     mesh.on('error', (err) => void (errors[err.code] = (errors[err.code] ?? 0) + 1))
     mesh.on('message', (m) => {
       if (m.payload[1] !== delivered.tag) return
