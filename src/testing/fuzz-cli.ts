@@ -15,8 +15,9 @@ import { wireCorpus } from './fuzz-corpus.js'
 import { meshNodeHarness } from './fuzz-mesh.js'
 import { runFuzz, type FuzzCorpus, type FuzzReport, type FuzzTarget } from './fuzz.js'
 import { decoderTargets } from './fuzz-targets.js'
+import { signedCorpus } from './fuzz-signed.js'
 
-const SHARE: Record<string, number> = { frame: 0.25, codec: 0.25, 'codec-tight': 0.1, 'mesh-message': 0.25, 'mesh-node': 0.15 }
+const SHARE: Record<string, number> = { frame: 0.2, codec: 0.2, 'codec-tight': 0.1, 'frame-signed': 0.1, 'mesh-message': 0.25, 'mesh-node': 0.15 }
 
 function parseArgs(argv: string[]): { inputs: number; seed: number; targets: string[]; from: number; hangMs: number } {
   const opts = { inputs: 1_000_000, seed: randomInt(2 ** 32 - 1), targets: Object.keys(SHARE), from: 0, hangMs: 250 }
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       close = () => harness.close()
     } else {
       target = decoderTargets().find((t) => t.name === name)!
-      corpus = wireCorpus()
+      corpus = name === 'frame-signed' ? signedCorpus() : wireCorpus()
     }
     const progress = (index: number): void => void process.stderr.write(`\r${name}: input ${num(index)} `)
     const report = await runFuzz(target, corpus, { seed: opts.seed, count, from: opts.from, hangMs: opts.hangMs, onProgress: progress })

@@ -5,6 +5,7 @@ import vectors from '../wire/fixtures/vectors-0.7.json' with { type: 'json' }
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
 import { ID_BYTES, LEN_BYTES, decodeFrame, encodeFrame } from '../wire/frame.js'
 import { header, randomB58, randomValue } from './fuzz-msgpack.js'
+import type { InputKind } from './fuzz.js'
 import type { Prng } from './prng.js'
 
 /** Valid material the fuzzer's mutations start from (test-only). */
@@ -20,6 +21,13 @@ export interface FuzzCorpus {
   ids: string[]
   /** The compression methods worth compressing bodies with. */
   compressions: number[]
+  /**
+   * Signed variant (src/testing/fuzz-signed.ts): the K || A blocks that bodies the fuzzer seals
+   * get (ID || K || A || P), and fresh messages go out link-authenticated. Absent: 0.7 bodies.
+   */
+  auth?: Uint8Array[]
+  /** Input kind weights that replace INPUT_KINDS' for this corpus (the signed corpus gives 'auth' some). */
+  weights?: Partial<Record<InputKind, number>>
 }
 
 /** A message of every mesh kind, from `sender`, with `target` as the routed target and listed peer. */
@@ -130,7 +138,7 @@ export function randomMeshFrame(rng: Prng, corpus: FuzzCorpus): Uint8Array {
   ]
   const msg = meshFrame(rng.pick(messages)(), sender, rng.int(2 ** 31))
   const compression = rng.chance(0.3) ? rng.pick(corpus.compressions) : undefined
-  return encodeFrame(msg, compression === undefined ? {} : { compression })
+  return encodeFrame(msg, { ...(compression === undefined ? {} : { compression }), ...(corpus.auth === undefined ? {} : { variant: 'signed' }) })
 }
 
 const MESH_TYPES = [0x00, 0x02, 0x03, 0x04, 0x0e, 0x05, 0x07, 0x12, 0x2f, 0x30, 0xffff_ffff]

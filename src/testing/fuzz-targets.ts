@@ -2,6 +2,9 @@ import { decodeMeshMessage } from '../mesh/messages.js'
 import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
 import { decodeFrame } from '../wire/frame.js'
+import { SignatureVerifier, signingInput } from '../wire/signed.js'
+import { andThen } from '../util/serial.js'
+import { SIGNED_FUZZ_PROTOCOL_ID } from './fuzz-signed.js'
 import type { FuzzTarget } from './fuzz.js'
 
 /**
@@ -43,7 +46,26 @@ export const meshMessageTarget: FuzzTarget = {
   },
 }
 
+/**
+ * The signed variant (zlib, gzip negotiated), and then what a receiver checks of a signed message:
+ * its key hashes to the sender, its signature (SignatureVerifier: WebCrypto where it has Ed25519).
+ * Outcomes: 'ok:link' (K = 0x00), 'ok:not-the-sender-key', 'ok:bad-signature', 'ok:signed'.
+ */
+export function signedFrameTarget(): FuzzTarget {
+  const verifier = new SignatureVerifier()
+  return {
+    name: 'frame-signed',
+    run(bytes) {
+      const frame = decodeFrame(bytes, { variant: 'signed', compressions: [...SUPPORTED_COMPRESSIONS] })
+      if (frame.auth === undefined) return 'ok:link'
+      if (!verifier.idMatches(frame.auth.publicKey, frame.sender)) return 'ok:not-the-sender-key'
+      const ok = verifier.verify(frame.auth.publicKey, signingInput(SIGNED_FUZZ_PROTOCOL_ID, frame.id), frame.auth.signature)
+      return andThen(ok, (valid) => (valid ? 'ok:signed' : 'ok:bad-signature'))
+    },
+  }
+}
+
 /** The decoder targets, fresh. */
 export function decoderTargets(): FuzzTarget[] {
-  return [frameTarget, codecTarget(), codecTarget(true), meshMessageTarget]
+  return [frameTarget, codecTarget(), codecTarget(true), meshMessageTarget, signedFrameTarget()]
 }

@@ -5,6 +5,7 @@ import { compress } from '../wire/compression.js'
 import { COMPRESSION } from '../wire/flags.js'
 import { FRAME_DEFAULTS, LEN_BYTES, encodeFrame } from '../wire/frame.js'
 import { randomMeshFrame, valuesPacked, type FuzzCorpus } from './fuzz-corpus.js'
+import { authBody } from './fuzz-signed.js'
 import { STRUCTURED, walkMsgpack } from './fuzz-msgpack.js'
 import { Prng } from './prng.js'
 
@@ -45,6 +46,11 @@ export const INPUT_KINDS = {
   values: 9.9,
   /** A decompression bomb: inflates past maxFrameBytes, or a valid 1 MiB body (rare: ~40 ms each). */
   bomb: 0.1,
+  /**
+   * Signed variant only (weight 0 here; the signed corpus gives it weight): the K byte and the
+   * authentication block attacked (src/testing/fuzz-signed.ts, `authBody`).
+   */
+  auth: 0,
 } as const
 export type InputKind = keyof typeof INPUT_KINDS
 
@@ -68,9 +74,9 @@ export function withLen(body: Uint8Array, len = body.length): Uint8Array {
   return out
 }
 
-/** A well-framed body for `packed` with a correct checksum, compressed with `method` if given. */
-export function checksummed(packed: Uint8Array, method?: number): Uint8Array {
-  const body = concatBytes(sha256(packed), packed)
+/** A well-framed body for `packed` with a correct checksum (signed variant: and `auth`, K || A), compressed with `method` if given. */
+export function checksummed(packed: Uint8Array, method?: number, auth: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const body = concatBytes(sha256(packed), auth, packed)
   return withLen(method === undefined ? body : compress(method, body))
 }
 
@@ -148,16 +154,22 @@ function bombFrames(corpus: FuzzCorpus): Uint8Array[] {
 /** Builds input `index` of `seed` from `corpus`. Pure: the same arguments give the same bytes. */
 export function fuzzInput(corpus: FuzzCorpus, seed: number, index: number): FuzzInput {
   const rng = new Prng(inputSeed(seed, index))
-  const kind = pickKind(rng)
+  const kind = pickKind(rng, corpus)
   return { seed, index, kind, bytes: build(kind, rng, corpus) }
 }
 
 const KIND_TABLE = Object.entries(INPUT_KINDS) as [InputKind, number][]
-const KIND_TOTAL = KIND_TABLE.reduce((s, [, w]) => s + w, 0)
+const kindTables = new WeakMap<FuzzCorpus, { table: [InputKind, number][]; total: number }>()
 
-function pickKind(rng: Prng): InputKind {
-  let r = rng.next() * KIND_TOTAL
-  for (const [kind, w] of KIND_TABLE) if ((r -= w) < 0) return kind
+function pickKind(rng: Prng, corpus: FuzzCorpus): InputKind {
+  let t = kindTables.get(corpus)
+  if (t === undefined) {
+    const table = KIND_TABLE.map(([kind, w]): [InputKind, number] => [kind, corpus.weights?.[kind] ?? w])
+    t = { table, total: table.reduce((s, [, w]) => s + w, 0) }
+    kindTables.set(corpus, t)
+  }
+  let r = rng.next() * t.total
+  for (const [kind, w] of t.table) if ((r -= w) < 0) return kind
   return 'random'
 }
 
@@ -170,13 +182,15 @@ function build(kind: InputKind, rng: Prng, corpus: FuzzCorpus): Uint8Array {
   const frame = (): Uint8Array => rng.pick(corpus.frames)
   const packed = (): Uint8Array => rng.pick(corpus.packed)
   const method = (): number | undefined => (corpus.compressions.length > 0 && rng.chance(0.25) ? rng.pick(corpus.compressions) : undefined)
+  /** `checksummed`, with one of the corpus's K || A blocks in the signed variant. */
+  const seal = (p: Uint8Array, m?: number): Uint8Array => checksummed(p, m, corpus.auth === undefined ? undefined : rng.pick(corpus.auth))
   switch (kind) {
     case 'random':
       return rng.bytes(randomLength(rng))
     case 'random-len':
       return withLen(rng.bytes(randomLength(rng)))
     case 'random-body':
-      return checksummed(rng.chance(0.5) ? rng.bytes(randomLength(rng)) : valuesPacked(rng, corpus, true), method())
+      return seal(rng.chance(0.5) ? rng.bytes(randomLength(rng)) : valuesPacked(rng, corpus, true), method())
     case 'seed':
       return frame()
     case 'message':
@@ -192,12 +206,12 @@ function build(kind: InputKind, rng: Prng, corpus: FuzzCorpus): Uint8Array {
         const nodes = rng.chance(0.75) ? walkMsgpack(p) : []
         p = nodes.length > 0 ? STRUCTURED[rng.pick(STRUCTURED_NAMES)]!(rng, p, nodes) : mutateBytes(rng, p, packed)
       }
-      return checksummed(p, method())
+      return seal(p, method())
     }
     case 'compressed': {
       const p = packed()
       const m = corpus.compressions.length > 0 ? rng.pick(corpus.compressions) : rng.pick([COMPRESSION.zlib, COMPRESSION.gzip])
-      let c = checksummed(p, m).subarray(LEN_BYTES)
+      let c = seal(p, m).subarray(LEN_BYTES)
       for (let n = 1 + rng.int(3); n > 0; n--) {
         if (rng.chance(0.3) && c.length > 10) {
           // The parts a stream parser trusts: the header (gzip FLG and its optional fields) and the trailer.
@@ -205,14 +219,16 @@ function build(kind: InputKind, rng: Prng, corpus: FuzzCorpus): Uint8Array {
           const at = rng.chance(0.5) ? rng.int(Math.min(10, c.length)) : c.length - 1 - rng.int(Math.min(8, c.length))
           out[at]! ^= 1 << rng.int(8)
           c = out
-        } else c = mutateBytes(rng, c, () => checksummed(packed(), m).subarray(LEN_BYTES))
+        } else c = mutateBytes(rng, c, () => seal(packed(), m).subarray(LEN_BYTES))
       }
       return rng.chance(0.9) ? withLen(c) : rewriteLen(rng, withLen(c))
     }
     case 'values':
-      return checksummed(valuesPacked(rng, corpus, false), method())
+      return seal(valuesPacked(rng, corpus, false), method())
     case 'bomb':
       return rng.pick(bombFrames(corpus))
+    case 'auth':
+      return withLen(authBody(rng, corpus))
   }
 }
 

@@ -2,7 +2,8 @@ import { decode } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
 import { WireError } from '../errors.js'
 import { wireCorpus } from '../testing/fuzz-corpus.js'
-import { codecTarget, frameTarget } from '../testing/fuzz-targets.js'
+import { signedCorpus } from '../testing/fuzz-signed.js'
+import { codecTarget, frameTarget, signedFrameTarget } from '../testing/fuzz-targets.js'
 import { fuzzInput, isNamedError, runFuzz, type FuzzReport, type FuzzTarget } from '../testing/fuzz.js'
 import { ID_BYTES, LEN_BYTES } from './frame.js'
 
@@ -19,15 +20,15 @@ const DEEP = ['ok', 'FRAME_MSGPACK', 'FRAME_SHAPE', 'FRAME_TOO_DEEP', 'FRAME_TOO
 const SHALLOW = ['FRAME_TRUNCATED', 'FRAME_LENGTH_MISMATCH', 'FRAME_TOO_LARGE', 'FRAME_CHECKSUM']
 
 describe('fuzz: frame decoder', () => {
-  it('decodeFrame, nothing negotiated: 12 000 inputs, only named errors, no hangs', async () => {
-    const report = await runFuzz(frameTarget, corpus, { seed: SEED, count: 12_000 })
+  it('decodeFrame, nothing negotiated: 9 000 inputs, only named errors, no hangs', async () => {
+    const report = await runFuzz(frameTarget, corpus, { seed: SEED, count: 9_000 })
     expect(verdict(report)).toEqual(clean)
-    expect(report.inputs).toBe(12_000)
+    expect(report.inputs).toBe(9_000)
     for (const code of [...SHALLOW, ...DEEP]) expect(report.outcomes.get(code) ?? 0, code).toBeGreaterThan(0)
   }, 60_000)
 
-  it('FrameCodec with zlib and gzip negotiated: 10 000 inputs, only named errors, no hangs', async () => {
-    const report = await runFuzz(codecTarget(), corpus, { seed: SEED + 1, count: 10_000 })
+  it('FrameCodec with zlib and gzip negotiated: 8 000 inputs, only named errors, no hangs', async () => {
+    const report = await runFuzz(codecTarget(), corpus, { seed: SEED + 1, count: 8_000 })
     expect(verdict(report)).toEqual(clean)
     for (const code of [...SHALLOW, ...DEEP]) expect(report.outcomes.get(code) ?? 0, code).toBeGreaterThan(0)
   }, 60_000)
@@ -36,6 +37,15 @@ describe('fuzz: frame decoder', () => {
     const report = await runFuzz(codecTarget(true), corpus, { seed: SEED + 3, count: 4_000 })
     expect(verdict(report)).toEqual(clean)
     for (const code of ['ok', 'FRAME_TOO_LARGE', 'FRAME_TOO_MANY_ITEMS', 'FRAME_TOO_DEEP']) expect(report.outcomes.get(code) ?? 0, code).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('the signed variant, then key and signature checks: 5 000 inputs, only named errors, every K outcome reached', async () => {
+    const report = await runFuzz(signedFrameTarget(), signedCorpus(), { seed: SEED + 4, count: 5_000 })
+    expect(verdict(report)).toEqual(clean)
+    expect(report.kinds.get('auth') ?? 0).toBeGreaterThan(400)
+    // Past the K byte and the authentication block into every check, and refused at each of them.
+    const outcomes = ['ok:link', 'ok:signed', 'ok:bad-signature', 'ok:not-the-sender-key', 'FRAME_AUTH', 'FRAME_TRUNCATED', 'FRAME_CHECKSUM', 'FRAME_MSGPACK', 'FRAME_SHAPE']
+    for (const code of outcomes) expect(report.outcomes.get(code) ?? 0, code).toBeGreaterThan(0)
   }, 60_000)
 
   it('the harness catches a planted crash and a planted hang, and the input replays from (seed, index)', async () => {
@@ -82,8 +92,10 @@ describe('fuzz: frame decoder', () => {
   })
 
   it('inputs are a pure function of (seed, index)', () => {
+    const signed = signedCorpus()
     for (const index of [0, 1, 977, 12_345]) {
       expect(fuzzInput(corpus, SEED, index)).toEqual(fuzzInput(wireCorpus(), SEED, index))
+      expect(fuzzInput(signed, SEED, index)).toEqual(fuzzInput(signedCorpus(), SEED, index))
     }
     expect(fuzzInput(corpus, SEED, 1).bytes).not.toEqual(fuzzInput(corpus, SEED + 1, 1).bytes)
   })
