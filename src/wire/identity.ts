@@ -1,7 +1,7 @@
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
 import { IdentityError } from '../errors.js'
-import { asBufferSource, concatBytes, equalBytes } from '../util/bytes.js'
+import { asBufferSource, bytesToBigInt, concatBytes, equalBytes } from '../util/bytes.js'
 import { nodeIdFromPublicKey } from './ids.js'
 
 // noble's synchronous API needs a SHA-512; this also makes it work where crypto.subtle is
@@ -152,9 +152,58 @@ export class Identity {
   }
 }
 
+/** The order of the Ed25519 base point. */
+const L = ed.Point.CURVE().n
+
+function littleEndian(b: Uint8Array): bigint {
+  return bytesToBigInt(b.slice().reverse())
+}
+
+/**
+ * Whether a public key may sign at all: a canonical encoding of a point that is not of small
+ * order. A small-order key (e.g. the identity point) "verifies" chosen signatures for any message
+ * under some implementations; nobody holds its secret, so no node id may rest on it.
+ */
+export function isUsablePublicKey(publicKey: Uint8Array): boolean {
+  try {
+    return !ed.Point.fromBytes(publicKey, false).isSmallOrder()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Ed25519 verification with the cofactorless equation [S]B = R + [k]A, strict encodings, S < L:
+ * what WebCrypto (BoringSSL in Chromium, OpenSSL in Node) checks. (noble's own `verify` checks the
+ * cofactored equation, which also accepts an R with a small-order component: nodes on the two
+ * backends would then disagree about which messages are forged.)
+ */
+export function verifyCofactorless(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+  const rBytes = signature.subarray(0, 32)
+  const s = littleEndian(signature.subarray(32, 64))
+  if (s >= L) return false
+  let A: ed.Point
+  let R: ed.Point
+  try {
+    A = ed.Point.fromBytes(publicKey, false)
+    R = ed.Point.fromBytes(rBytes, false)
+  } catch {
+    return false
+  }
+  const k = littleEndian(sha512(concatBytes(rBytes, publicKey, data))) % L
+  return ed.Point.BASE.multiply(s, false).equals(R.add(A.multiply(k, false)))
+}
+
+/**
+ * Checks signatures from many senders, remembering per public key its node id and (WebCrypto)
+ * its imported key, in a bounded LRU. Never throws: a malformed key or signature is `false`.
+ */
+
 /**
  * Checks an Ed25519 signature. Returns false (never throws) for a bad signature, a malformed
- * key or a malformed signature: inputs here usually come from peers.
+ * key or a malformed signature: inputs here usually come from peers. Both backends give the same
+ * answer: unusable (small-order, non-canonical) keys are refused, and noble checks WebCrypto's
+ * cofactorless equation.
  */
 export async function verifySignature(
   publicKey: Uint8Array,
@@ -164,8 +213,9 @@ export async function verifySignature(
 ): Promise<boolean> {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false
   if (!(signature instanceof Uint8Array) || signature.length !== 64) return false
+  if (!isUsablePublicKey(publicKey)) return false
   try {
-    if ((await pickBackend(backend)) === 'noble') return ed.verify(signature, data, publicKey)
+    if ((await pickBackend(backend)) === 'noble') return verifyCofactorless(publicKey, data, signature)
     const key = await crypto.subtle.importKey('raw', asBufferSource(publicKey), ED25519, false, ['verify'])
     return await crypto.subtle.verify(ED25519, key, asBufferSource(signature), asBufferSource(data))
   } catch {

@@ -58,5 +58,5 @@ export {
 } from './compression.js'
 export { FrameCodec } from './codec.js'
 export type { FrameCodecOptions, FrameCodecStats } from './codec.js'
-export { Identity, verifySignature, webCryptoHasEd25519 } from './identity.js'
+export { Identity, verifySignature, webCryptoHasEd25519, isUsablePublicKey } from './identity.js'
 export type { CryptoBackend, IdentityKeyPair, IdentityOptions } from './identity.js'

@@ -1,4 +1,6 @@
-import { getPublicKey, sign } from '@noble/ed25519'
+import { Point, getPublicKey, sign, utils, verify } from '@noble/ed25519'
+import { sha512 } from '@noble/hashes/sha2.js'
+import { concatBytes, utf8 } from '../util/bytes.js'
 import { describe, expect, it } from 'vitest'
 import { thrownCode } from '../testing/thrown-code.js'
 import {
@@ -18,7 +20,7 @@ import {
   signingInput,
   type FrameMessage,
 } from './index.js'
-import { Identity } from './identity.js'
+import { Identity, isUsablePublicKey, verifySignature } from './identity.js'
 
 const seed = new Uint8Array(32).fill(7)
 const publicKey = getPublicKey(seed)
@@ -103,5 +105,45 @@ describe('the signed frame variant', () => {
     const n2 = new Uint8Array(32).fill(2)
     expect(handshakeInput(pid, 'A', 'B', n1, n2)).not.toEqual(handshakeInput(pid, 'B', 'A', n2, n1))
     expect(handshakeInput(pid, 'A', 'B', n1, n2)).not.toEqual(handshakeInput(pid, 'A', 'B', n1, n1))
+  })
+})
+
+describe('both signature backends accept exactly the same signatures', () => {
+  const hex = (h: string): Uint8Array => Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)))
+  const L = Point.CURVE().n
+  const le = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))
+  const fromLe = (b: Uint8Array): bigint => b.reduceRight((acc, byte) => (acc << 8n) | BigInt(byte), 0n)
+  const message = utf8('any message at all')
+
+  async function verdicts(publicKey: Uint8Array, signature: Uint8Array): Promise<boolean[]> {
+    const out: boolean[] = []
+    for (const backend of ['webcrypto', 'noble'] as const) {
+      out.push(await new SignatureVerifier({ backend }).verify(publicKey, message, signature))
+      out.push(await verifySignature(publicKey, message, signature, backend))
+    }
+    return out
+  }
+
+  it('refuses a small-order public key (its "signatures" verify for any message under WebCrypto)', async () => {
+    const identityPoint = hex('01' + '00'.repeat(31))
+    const signature = concatBytes(identityPoint, new Uint8Array(32)) // R = identity, S = 0
+    expect(isUsablePublicKey(identityPoint)).toBe(false)
+    expect(await verdicts(identityPoint, signature)).toEqual([false, false, false, false])
+    expect(new SignatureVerifier({ backend: 'noble' }).idMatches(identityPoint, nodeIdFromPublicKey(identityPoint))).toBe(false)
+  })
+
+  it('refuses an R with a small-order component (noble’s cofactored check alone would accept it)', async () => {
+    const seed = new Uint8Array(32).fill(1)
+    const { scalar: a, pointBytes: A } = utils.getExtendedPublicKey(seed)
+    const torsion = Point.fromBytes(hex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'))
+    const r = 123456789n
+    const Rbytes = Point.BASE.multiply(r).add(torsion).toBytes()
+    const k = fromLe(sha512(concatBytes(Rbytes, A, message))) % L
+    const S = (r + k * a) % L
+    const signature = concatBytes(Rbytes, le(S))
+    expect(verify(signature, message, A)).toBe(true) // noble's default (cofactored) says yes…
+    expect(await verdicts(A, signature)).toEqual([false, false, false, false]) // …we all say no
+    // The honest signature of the same key still verifies everywhere.
+    expect(await verdicts(A, sign(message, seed))).toEqual([true, true, true, true])
   })
 })

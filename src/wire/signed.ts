@@ -1,8 +1,7 @@
-import * as ed from '@noble/ed25519'
 import { asBufferSource, binaryKey, concatBytes, utf8 } from '../util/bytes.js'
 import type { MaybePromise } from '../util/serial.js'
 import { nodeIdFromPublicKey, protocolId } from './ids.js'
-import { webCryptoHasEd25519, type CryptoBackend } from './identity.js'
+import { isUsablePublicKey, verifyCofactorless, webCryptoHasEd25519, type CryptoBackend } from './identity.js'
 
 /**
  * The signed variant's cryptography (docs/protocol.md, "Signed frames" and "Signed handshake").
@@ -39,6 +38,8 @@ export function handshakeInput(protocolId: string, signerId: string, peerId: str
   return concatBytes(HANDSHAKE_CONTEXT, utf8(protocolId), ZERO, utf8(signerId), ZERO, utf8(peerId), ZERO, signerNonce, peerNonce)
 }
 
+type KeyEntry = { id: string; usable: boolean; key?: Promise<CryptoKey> }
+
 export interface VerifierOptions {
   /** 'auto' (default): WebCrypto when it has Ed25519, else @noble/ed25519. 'noble' answers synchronously. */
   backend?: CryptoBackend | 'auto'
@@ -46,12 +47,7 @@ export interface VerifierOptions {
   maxKeys?: number
 }
 
-type KeyEntry = { id: string; key?: Promise<CryptoKey> }
 
-/**
- * Checks signatures from many senders, remembering per public key its node id and (WebCrypto)
- * its imported key, in a bounded LRU. Never throws: a malformed key or signature is `false`.
- */
 export class SignatureVerifier {
   readonly #maxKeys: number
   readonly #keys = new Map<string, KeyEntry>()
@@ -73,10 +69,11 @@ export class SignatureVerifier {
     return this.#backend ?? (await this.#ready!)
   }
 
-  /** Whether `publicKey` is the key of node `id` (id = base58(int(SHA-384(key)))). */
+  /** Whether `publicKey` is the key of node `id` (id = base58(int(SHA-384(key)))) and may sign at all (isUsablePublicKey). */
   idMatches(publicKey: Uint8Array, id: string): boolean {
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false
-    return this.#entry(publicKey).id === id
+    const entry = this.#entry(publicKey)
+    return entry.usable && entry.id === id
   }
 
   /** Whether `signature` is `publicKey`'s Ed25519 signature of `data`: a boolean now (noble) or later (WebCrypto). */
@@ -84,15 +81,11 @@ export class SignatureVerifier {
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false
     if (!(signature instanceof Uint8Array) || signature.length !== 64) return false
     if (this.#backend === undefined) return this.ready().then(() => this.verify(publicKey, data, signature))
-    if (this.#backend === 'noble') {
-      try {
-        // Strict RFC 8032 (no ZIP-215 leniency), as WebCrypto: both backends accept the same signatures.
-        return ed.verify(signature, data, publicKey, { zip215: false })
-      } catch {
-        return false
-      }
-    }
+    // Both backends answer alike: unusable keys are refused first, and noble checks WebCrypto's
+    // (cofactorless) equation.
     const entry = this.#entry(publicKey)
+    if (!entry.usable) return false
+    if (this.#backend === 'noble') return verifyCofactorless(publicKey, data, signature)
     entry.key ??= crypto.subtle.importKey('raw', asBufferSource(publicKey.slice()), { name: 'Ed25519' }, false, ['verify'])
     return entry.key.then(
       (key) => crypto.subtle.verify({ name: 'Ed25519' }, key, asBufferSource(signature), asBufferSource(data)),
@@ -106,7 +99,7 @@ export class SignatureVerifier {
     if (entry !== undefined) {
       this.#keys.delete(k) // re-insert: Map order is recency
     } else {
-      entry = { id: nodeIdFromPublicKey(publicKey) }
+      entry = { id: nodeIdFromPublicKey(publicKey), usable: isUsablePublicKey(publicKey) }
       if (this.#keys.size >= this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value!)
     }
     this.#keys.set(k, entry)
