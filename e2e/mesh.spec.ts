@@ -1,63 +1,22 @@
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test'
+import { chromium, expect, test, type Browser } from '@playwright/test'
 import WebSocket from 'ws'
 import { startSignalingServer } from '../signaling/server.js'
 import { MeshSocket, type ReceivedMessage, type SignalingSocketConstructor } from '../src/index.js'
 import { loopbackOnlyWrtc } from '../src/testing/node-webrtc.js'
-import { CONSUMER_URL, SIGNAL_URL, uniqueSubnet } from './env.js'
+import { SIGNAL_URL, uniqueSubnet } from './env.js'
+import { act, connected, join, peersOf, received, type Node } from './mesh-page.js'
 
 // MeshSocket stories in real Chromium, one node per page, driven through the harness page
-// (e2e/consumer-app/mesh.ts: a plain Vite app built against dist/).
-
-type Node = { page: Page; id: string }
-
-async function join(page: Page, subnet: string, extra: Record<string, string> = {}, signal = SIGNAL_URL): Promise<Node> {
-  const q = new URLSearchParams({ app: 'mesh', signal, subnet, ...extra })
-  await page.goto(`${CONSUMER_URL}/?${q.toString()}`)
-  await expect(page.getByTestId('status')).toHaveText('ready', { timeout: 45_000 })
-  return { page, id: (await page.getByTestId('my-id').textContent()) ?? '' }
-}
-
-async function peersOf(node: Node): Promise<string[]> {
-  return ((await node.page.getByTestId('peers').textContent()) ?? '').split(' ').filter(Boolean)
-}
-
-/** Waits until the nodes form one connected network (as their own peer lists say). */
-async function connected(nodes: Node[]): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        const lists = new Map(await Promise.all(nodes.map(async (n) => [n.id, await peersOf(n)] as const)))
-        const seen = new Set([nodes[0]!.id])
-        const stack = [nodes[0]!.id]
-        while (stack.length > 0) {
-          for (const p of lists.get(stack.pop()!) ?? []) {
-            if (!lists.has(p) || seen.has(p)) continue
-            seen.add(p)
-            stack.push(p)
-          }
-        }
-        return seen.size
-      },
-      { timeout: 60_000 },
-    )
-    .toBe(nodes.length)
-}
-
-async function act(node: Node, action: 'broadcast' | 'whisper' | 'connect', text: string, target = ''): Promise<void> {
-  await node.page.getByTestId('text').fill(text)
-  await node.page.getByTestId('target').fill(target)
-  await node.page.getByTestId(action).click()
-}
-
-const received = (node: Node, text: string) => node.page.getByTestId('received').locator('li', { hasText: text })
+// (e2e/consumer-app/mesh.ts: a plain Vite app built against dist/; e2e/mesh-page.ts drives it).
 
 test('12 peers in several pages and two browser instances: a broadcast reaches all once; whisper and reply to a non-neighbour', async ({ browser }, info) => {
   test.setTimeout(240_000)
   const subnet = uniqueSubnet(info.title)
   const second: Browser = await chromium.launch(info.project.use.launchOptions)
+  const perms = { permissions: ['camera', 'microphone'] }
+  const first = await browser.newContext(perms) // closed at the end: its pages would live on into later tests
   try {
-    const perms = { permissions: ['camera', 'microphone'] }
-    const contexts = [await browser.newContext(perms), await second.newContext(perms)]
+    const contexts = [first, await second.newContext(perms)]
     const nodes: Node[] = []
     for (let i = 0; i < 12; i++) nodes.push(await join(await contexts[i % 2]!.newPage(), subnet, { out: '2' }))
     await connected(nodes)
@@ -77,6 +36,7 @@ test('12 peers in several pages and two browser instances: a broadcast reaches a
     // Each whisper arrived once, and nowhere else.
     for (const n of nodes.filter((x) => x !== far && x !== nodes[0])) await expect(received(n, 'ping')).toHaveCount(0)
   } finally {
+    await first.close()
     await second.close()
   }
 })

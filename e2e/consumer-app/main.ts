@@ -64,6 +64,10 @@ async function main(): Promise<void> {
 
 if (params.get('app') === 'mesh') {
   void import('./mesh.js').then(({ runMeshHarness }) => runMeshHarness(params))
+} else if (params.get('app') === 'hostile') {
+  import('./hostile.js')
+    .then(({ runHostile }) => runHostile(params))
+    .catch((err: unknown) => status(`failed ${err instanceof P2PError ? err.code : String(err)}`))
 } else {
   main().catch((err: unknown) => status(`failed ${err instanceof P2PError ? err.code : String(err)}`))
 }

@@ -1,9 +1,13 @@
-import { MeshSocket, P2PError, type ReceivedMessage } from 'p2p-today'
+import { MeshError, MeshSocket, P2PError, type MeshSocketOptions, type ReceivedMessage } from 'p2p-today'
 
-// Mesh harness for e2e stories (?app=mesh&signal=…&subnet=…[&out=2][&dialTimeout=ms]). One
-// MeshSocket per page; everything a test asserts on is in the DOM.
+// Mesh harness for e2e stories (?app=mesh&signal=…&subnet=…[&out=2][&dialTimeout=ms][&rate=n][&grace=ms]).
+// One MeshSocket per page, default options otherwise (signed mode, persistent identity);
+// everything a test asserts on is in the DOM.
 const $ = (id: string): HTMLElement => document.querySelector(`[data-testid="${id}"]`)!
 const code = (err: unknown): string => (err instanceof P2PError ? err.code : String(err))
+
+/** URL parameters that set a numeric option. */
+const NUMERIC = { out: 'maxOutgoing', dialTimeout: 'dialTimeoutMs', rate: 'maxMessagesPerSecond', grace: 'rateLimitGraceMs' } as const
 
 export async function runMeshHarness(params: URLSearchParams): Promise<void> {
   document.body.innerHTML = `
@@ -16,21 +20,26 @@ export async function runMeshHarness(params: URLSearchParams): Promise<void> {
     <button data-testid="whisper">whisper</button>
     <button data-testid="connect">connect</button>
     <span data-testid="action"></span>
+    <button data-testid="show-stats">stats</button> <code data-testid="stats"></code>
+    <ol data-testid="errors"></ol>
     <ol data-testid="received"></ol>`
-  const num = (name: string): number | undefined => (params.has(name) ? Number(params.get(name)) : undefined)
-  const mesh = new MeshSocket({
-    signaling: params.get('signal') ?? 'http://127.0.0.1:9000',
-    subnet: params.get('subnet') ?? 'e2e',
-    ...(num('out') === undefined ? {} : { maxOutgoing: num('out')! }),
-    ...(num('dialTimeout') === undefined ? {} : { dialTimeoutMs: num('dialTimeout')! }),
-  })
+  const options: MeshSocketOptions = { signaling: params.get('signal') ?? 'http://127.0.0.1:9000', subnet: params.get('subnet') ?? 'e2e' }
+  for (const [param, option] of Object.entries(NUMERIC)) if (params.has(param)) options[option] = Number(params.get(param))
+  const mesh = new MeshSocket(options)
   const showPeers = (): void => {
     $('peer-count').textContent = String(mesh.peers.length)
     $('peers').textContent = mesh.peers.join(' ')
   }
   mesh.on('peer', showPeers)
   mesh.on('peer-left', showPeers)
-  mesh.on('error', (err) => ($('error').textContent = code(err)))
+  // Every error, in order: "CODE" or "CODE/CAUSE" (the WireError under a BAD_FRAME), and the peer it names.
+  mesh.on('error', (err) => {
+    $('error').textContent = code(err)
+    const item = document.createElement('li')
+    item.textContent = err.cause instanceof P2PError ? `${err.code}/${err.cause.code}` : err.code
+    item.dataset.peer = err instanceof MeshError ? (err.peerId ?? '') : ''
+    $('errors').append(item)
+  })
   // Whispers saying "ping" are answered with msg.reply("pong").
   mesh.registerHandler((msg) => {
     if (msg.type === 'whisper' && msg.payload[0] === 'ping') void msg.reply('pong', mesh.id)
@@ -54,6 +63,7 @@ export async function runMeshHarness(params: URLSearchParams): Promise<void> {
   $('broadcast').addEventListener('click', () => act('broadcast', () => mesh.send(text())))
   $('whisper').addEventListener('click', () => act('whisper', () => mesh.whisper(target(), text())))
   $('connect').addEventListener('click', () => act('connect', () => mesh.connect(target())))
+  $('show-stats').addEventListener('click', () => ($('stats').textContent = JSON.stringify(mesh.stats)))
   try {
     await mesh.ready()
     $('my-id').textContent = mesh.id
