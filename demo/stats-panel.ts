@@ -12,6 +12,8 @@ const COUNTERS: readonly [testId: string, label: string, show: (s: MeshStats) =>
   ['stat-duplicates', 'Duplicates dropped', (s) => String(s.duplicates)],
   ['stat-compression', 'Compression ratio', (s) => s.compressionRatio.toFixed(2)],
   ['stat-bad-frames', 'Bad frames', (s) => String(s.badFrames)],
+  ['stat-forged', 'Forged dropped', (s) => String(s.forged)],
+  ['stat-rate-limited', 'Rate-limited', (s) => String(s.rateLimited)],
 ]
 
 export interface StatsPanel {

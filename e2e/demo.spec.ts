@@ -99,6 +99,8 @@ test('two pages join a mesh from the demo, chat both ways, and see each other in
     await expectCounterAtLeast(page, 'stat-delivered', 1)
     await expect(page.getByTestId('stat-duplicates')).toHaveText('0')
     await expect(page.getByTestId('stat-bad-frames')).toHaveText('0')
+    await expect(page.getByTestId('stat-forged')).toHaveText('0')
+    await expect(page.getByTestId('stat-rate-limited')).toHaveText('0')
     await expect(page.getByTestId('stat-compression')).toHaveText(/^\d+\.\d\d$/)
   }
 

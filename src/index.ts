@@ -46,5 +46,6 @@ export type { LoadIdentityOptions, StoredIdentity } from './storage/identity-sto
 export { MeshSocket, MESH_DEFAULTS } from './mesh/mesh-socket.js'
 export type { MeshSocketOptions, ReceivedMessage, MeshEvents, MeshServices, MeshStats } from './mesh/mesh-socket.js'
 export type { MeshNetwork, MeshNetworkContext, MeshNetworkFactory } from './mesh/network.js'
+export { MESH_FLAGS } from './mesh/messages.js'
 export { MeshError, MESH_ERROR_CODES } from './errors.js'
 export type { MeshErrorCode } from './errors.js'

@@ -83,9 +83,11 @@ describe('adversarial peers (signed mode, simulated network)', () => {
     badSum[badSum.length - 1]! ^= 1
     await evil.send(badSum)
     // The very same bytes again, 20 times: duplicates, never delivered twice.
+    const inBefore = b.socket.stats.messagesIn
     for (let i = 0; i < 20; i++) await evil.send(frameBody(copy.body))
     expect(await sim.runUntil(() => errors.length === 2 && b.socket.stats.duplicates >= dupsBefore + 21)).toBe(true)
     expect(errors.map((e) => e.code)).toEqual(['FORGED', 'FORGED'])
+    expect(b.socket.stats.messagesIn - inBefore).toBeGreaterThanOrEqual(20) // dropped copies are still frames that came in
     for (const n of [b, c]) expect(delivered(n, 'genuine')).toBe(1)
     for (const n of [a, b, c]) expect(delivered(n, 'altered')).toBe(0)
     expect(c.messages.filter((m) => m.sender === c.id)).toEqual([])
@@ -126,6 +128,13 @@ describe('adversarial peers (signed mode, simulated network)', () => {
     honest.socket.on('error', (e) => errors.push(e))
     const victim = await simIdentity(sim) // a node the attacker wants to be (not on the network)
     const pid = honest.socket.protocolId
+
+    // The victim's id on a link that shows the attacker's own: refused, and the error names the
+    // link's id (the attacker), never the id it merely claimed.
+    const liar = await simRawPeer(sim, honest.id, pid, { claimId: victim.id, transportId: 'attacker-link-id' })
+    await liar.handshake()
+    expect(await sim.runUntil(() => liar.closed !== undefined)).toBe(true)
+    expect(errors.shift()).toMatchObject({ code: 'HANDSHAKE_FAILED', peerId: 'attacker-link-id' })
 
     // Its own key, the victim's id (the link shows the victim's id, as if the signaling server had been fooled).
     const own = await simRawPeer(sim, honest.id, pid, { claimId: victim.id })

@@ -593,11 +593,11 @@ export class MeshSocket {
 
 function addCodecTotals(t: { framesIn: number; framesOut: number; bodyOut: number; wireOut: number; wireIn: number }, link: PeerLink): void {
   const c = link.codec.stats
-  t.framesIn += c.framesIn
+  t.framesIn += link.arrived.frames
   t.framesOut += c.framesOut
   t.bodyOut += c.bodyBytesOut
   t.wireOut += c.wireBytesOut
-  t.wireIn += c.wireBytesIn
+  t.wireIn += link.arrived.bytes
 }
 
 export { MESH_DEFAULTS }

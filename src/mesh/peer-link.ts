@@ -87,6 +87,8 @@ export class PeerLink {
   readonly #outbound = new Serial()
   lastHeard: number
   lastSent: number
+  /** Every frame that arrived on the link, dropped ones included (duplicates, rate, malformed). */
+  readonly arrived = { frames: 0, bytes: 0 }
 
   constructor(link: Link, outgoing: boolean, ctx: PeerLinkContext) {
     this.link = link
@@ -170,6 +172,8 @@ export class PeerLink {
     if (this.#state === 'closed') return
     const now = this.#ctx.clock.now()
     this.lastHeard = now
+    this.arrived.frames++
+    this.arrived.bytes += bytes.length
     if (!this.#admit(now)) return
     if (this.#state === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
     // Decoded in arrival order; synchronously unless a digest or a signature check answers later.
@@ -275,16 +279,19 @@ export class PeerLink {
     if (message.kind !== 'handshake') {
       return this.fail(new MeshError('HANDSHAKE_FAILED', `expected a handshake, got ${message.kind}`, { peerId: this.remoteId }))
     }
+    // Errors name the link's id (what the transport or signaling proved), never an id the failed
+    // handshake merely claims: an application banning `peerId` must not ban an impersonated node.
+    const expected = this.link.remoteId
+    const blame = expected ?? message.id
     if (message.protocolId !== this.#ctx.protocolId) {
       return this.fail(
         new MeshError('SUBNET_MISMATCH', `peer ${message.id} speaks protocol ${message.protocolId}, we speak ${this.#ctx.protocolId}`, {
-          peerId: message.id,
+          peerId: blame,
         }),
       )
     }
-    const expected = this.link.remoteId
     if (message.id === this.#ctx.localId || (expected !== undefined && expected !== message.id)) {
-      return this.fail(new MeshError('HANDSHAKE_FAILED', `peer claims id ${message.id} on a link to ${expected ?? '?'}`, { peerId: message.id }))
+      return this.fail(new MeshError('HANDSHAKE_FAILED', `peer claims id ${message.id} on a link to ${expected ?? '?'}`, { peerId: expected }))
     }
     this.#remoteId = message.id
     this.codec.setRemoteCompressions(message.compressions)
@@ -293,10 +300,10 @@ export class PeerLink {
     // Signed mode: the id must be the hash of the key the peer shows, and the peer must prove it
     // holds that key by signing both nonces of this link (its auth message, next).
     if (message.publicKey === undefined || message.nonce === undefined) {
-      return this.fail(new MeshError('AUTH_FAILED', `peer ${message.id} sent no public key`, { peerId: message.id }))
+      return this.fail(new MeshError('AUTH_FAILED', `peer ${message.id} sent no public key`, { peerId: expected }))
     }
     if (!signing.verifier.idMatches(message.publicKey, message.id)) {
-      return this.fail(new MeshError('AUTH_FAILED', `peer claims id ${message.id} with a key that is not its`, { peerId: message.id }))
+      return this.fail(new MeshError('AUTH_FAILED', `peer claims id ${message.id} with a key that is not its`, { peerId: expected }))
     }
     this.#peerKey = message.publicKey
     this.#peerNonce = message.nonce
@@ -310,19 +317,20 @@ export class PeerLink {
         this.#authPending.ourAuthSent = true
         this.#maybeReady()
       },
-      (err: unknown) => this.fail(new MeshError('AUTH_FAILED', 'could not sign the handshake', { cause: err, peerId: message.id })),
+      (err: unknown) => this.fail(new MeshError('AUTH_FAILED', 'could not sign the handshake', { cause: err, peerId: expected })),
     )
   }
 
   #onAuth(message: MeshMessage): MaybePromise<void> {
     const peerId = this.#remoteId!
+    const blame = this.link.remoteId // the claim is not proven yet
     if (message.kind !== 'auth') {
-      return this.fail(new MeshError('AUTH_FAILED', `expected the handshake's proof of key, got ${message.kind}`, { peerId }))
+      return this.fail(new MeshError('AUTH_FAILED', `expected the handshake's proof of key, got ${message.kind}`, { peerId: blame }))
     }
     const input = handshakeInput(this.#ctx.protocolId, peerId, this.#ctx.localId, this.#peerNonce!, this.#nonce!)
     return andThen(this.#ctx.signing!.verifier.verify(this.#peerKey!, input, message.signature), (ok) => {
       if (this.#state === 'closed') return
-      if (!ok) return this.fail(new MeshError('AUTH_FAILED', `peer ${peerId} failed to prove it holds its key`, { peerId }))
+      if (!ok) return this.fail(new MeshError('AUTH_FAILED', `peer ${peerId} failed to prove it holds its key`, { peerId: blame }))
       this.#authPending.theirAuthOk = true
       this.#maybeReady()
     })
