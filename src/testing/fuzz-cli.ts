@@ -5,19 +5,26 @@
  *   npm run fuzz -- --inputs 200000 --seed 42      a given size and seed
  *   npm run fuzz -- --target frame --seed 42 --from 1234 --inputs 1    replay one decoder input
  *   npm run fuzz -- --target mesh-node --seed 42 --inputs 1235         replay the live node up to 1234
+ *   npm run fuzz -- --target mesh-node-signed --seed 42 --inputs 1235  the same, signed mode
  *
- * `--inputs` is the total, shared by the targets in proportion to SHARE (the live node costs
- * more per input). Prints per target: inputs, crashes, hangs, slowest input, elapsed, outcome mix;
- * then unhandled rejections and a total line. Exit status 1 on any crash, hang or rejection.
+ * `--inputs` is the total, shared by the targets in proportion to SHARE (the live nodes cost
+ * more per input, the signed one most: it signs and verifies). Prints per target: inputs,
+ * crashes, hangs, slowest input, elapsed, outcome mix; then unhandled rejections and a total
+ * line. Exit status 1 on any crash, hang or rejection.
  */
 import { randomInt } from 'node:crypto'
 import { wireCorpus } from './fuzz-corpus.js'
 import { meshNodeHarness } from './fuzz-mesh.js'
+import { meshNodeSignedHarness } from './fuzz-mesh-signed.js'
 import { runFuzz, type FuzzCorpus, type FuzzReport, type FuzzTarget } from './fuzz.js'
 import { decoderTargets } from './fuzz-targets.js'
 import { signedCorpus } from './fuzz-signed.js'
 
-const SHARE: Record<string, number> = { frame: 0.2, codec: 0.2, 'codec-tight': 0.1, 'frame-signed': 0.1, 'mesh-message': 0.25, 'mesh-node': 0.15 }
+const SHARE: Record<string, number> = {
+  frame: 0.18, codec: 0.18, 'codec-tight': 0.1, 'frame-signed': 0.1, 'mesh-message': 0.22, 'mesh-node': 0.13, 'mesh-node-signed': 0.09,
+}
+/** Targets whose state carries from input to input: replayed from index 0. */
+const LIVE: Record<string, typeof meshNodeHarness> = { 'mesh-node': meshNodeHarness, 'mesh-node-signed': meshNodeSignedHarness }
 
 function parseArgs(argv: string[]): { inputs: number; seed: number; targets: string[]; from: number; hangMs: number } {
   const opts = { inputs: 1_000_000, seed: randomInt(2 ** 32 - 1), targets: Object.keys(SHARE), from: 0, hangMs: 250 }
@@ -52,12 +59,12 @@ const num = (n: number): string => n.toLocaleString('en-US')
 
 function printReport(r: FuzzReport): void {
   const slow = r.slowest === undefined ? '-' : `${r.slowest.ms.toFixed(1)} ms (#${r.slowest.index}, ${r.slowest.kind})`
-  out(`${r.target.padEnd(13)} ${num(r.inputs).padStart(9)} inputs  crashes ${r.crashes}  hangs ${r.hangs}  rejections ${r.rejections}  slowest ${slow}  ${(r.elapsedMs / 1000).toFixed(1)} s`)
+  out(`${r.target.padEnd(16)} ${num(r.inputs).padStart(9)} inputs  crashes ${r.crashes}  hangs ${r.hangs}  rejections ${r.rejections}  slowest ${slow}  ${(r.elapsedMs / 1000).toFixed(1)} s`)
   const top = [...r.outcomes].sort((x, y) => y[1] - x[1])
   out(`  outcomes: ${top.map(([k, v]) => `${k} ${((100 * v) / r.inputs).toFixed(1)}%`).join(', ')}`)
   for (const f of r.crashFindings) {
     out(`  CRASH seed=${f.seed} index=${f.index} kind=${f.kind}: ${f.error ?? ''}`)
-    out(`    replay: npm run fuzz -- --target ${f.target} --seed ${f.seed} ${f.target === 'mesh-node' ? `--inputs ${f.index + 1}` : `--from ${f.index} --inputs 1`}`)
+    out(`    replay: npm run fuzz -- --target ${f.target} --seed ${f.seed} ${LIVE[f.target] !== undefined ? `--inputs ${f.index + 1}` : `--from ${f.index} --inputs 1`}`)
   }
   for (const f of r.hangFindings) out(`  HANG seed=${f.seed} index=${f.index} kind=${f.kind}: ${f.ms.toFixed(1)} ms`)
   for (const s of r.rejectionSamples) out(`  REJECTION ${s}`)
@@ -76,8 +83,9 @@ async function main(): Promise<void> {
     let target: FuzzTarget
     let corpus: FuzzCorpus
     let close = async (): Promise<void> => {}
-    if (name === 'mesh-node') {
-      const harness = await meshNodeHarness(opts.seed)
+    const live = LIVE[name]
+    if (live !== undefined) {
+      const harness = await live(opts.seed)
       ;({ target, corpus } = harness)
       close = () => harness.close()
     } else {

@@ -28,6 +28,11 @@ export interface FuzzCorpus {
   auth?: Uint8Array[]
   /** Input kind weights that replace INPUT_KINDS' for this corpus (the signed corpus gives 'auth' some). */
   weights?: Partial<Record<InputKind, number>>
+  /**
+   * The 'live' input kind's generator, for a target whose valid inputs depend on its state (the
+   * signed live node: its clock, the hostile link's nonces). Deterministic given that state.
+   */
+  live?: (rng: Prng) => Uint8Array
 }
 
 /** A message of every mesh kind, from `sender`, with `target` as the routed target and listed peer. */
@@ -116,14 +121,12 @@ function jsValue(rng: Prng, corpus: FuzzCorpus, depth = 2): unknown {
 }
 
 /**
- * A fresh, valid mesh message as a frame: any kind, fields drawn from the corpus ids (usually the
- * corpus's first id as sender, so direct whispers and handshakes pass) and random payloads, at a
- * random time so its id is new. What reaches the handlers past every check.
+ * A valid mesh message of any kind from `sender`: fields drawn from the corpus ids (routed targets
+ * usually the corpus's node under test), random payloads.
  */
-export function randomMeshFrame(rng: Prng, corpus: FuzzCorpus): Uint8Array {
+export function randomMeshMessage(rng: Prng, corpus: FuzzCorpus, sender: string): MeshMessage {
   const id = (): string => (rng.chance(0.9) ? rng.pick(corpus.ids) : randomB58(rng, 1 + rng.int(90)))
   const payload = (): unknown[] => Array.from({ length: rng.int(5) }, () => jsValue(rng, corpus))
-  const sender = rng.chance(0.8) ? corpus.ids[0]! : id()
   const nonce = rng.chance(0.5) ? rng.int(1000) : rng.pick([0, Number.MAX_SAFE_INTEGER])
   const messages: (() => MeshMessage)[] = [
     () => ({ kind: 'handshake', id: sender, protocolId: rng.chance(0.8) ? corpus.ids[2] ?? id() : id(), compressions: [0x13, 0x11, 0x10, 0].filter(() => rng.chance(0.5)) }),
@@ -136,7 +139,17 @@ export function randomMeshFrame(rng: Prng, corpus: FuzzCorpus): Uint8Array {
     () => ({ kind: 'routed-whisper', target: rng.chance(0.5) ? corpus.ids[1] ?? id() : id(), payload: payload() }),
     () => ({ kind: 'routed-signal', target: rng.chance(0.5) ? corpus.ids[1] ?? id() : id(), blob: { v: 1, s: id(), d: jsValue(rng, corpus) } }),
   ]
-  const msg = meshFrame(rng.pick(messages)(), sender, rng.int(2 ** 31))
+  return rng.pick(messages)()
+}
+
+/**
+ * A fresh, valid mesh message as a frame: any kind (randomMeshMessage), usually from the corpus's
+ * first id (so direct whispers and handshakes pass), at a random time so its id is new. What
+ * reaches the handlers past every check (signed variant: link-authenticated).
+ */
+export function randomMeshFrame(rng: Prng, corpus: FuzzCorpus): Uint8Array {
+  const sender = rng.chance(0.8) ? corpus.ids[0]! : rng.chance(0.9) ? rng.pick(corpus.ids) : randomB58(rng, 1 + rng.int(90))
+  const msg = meshFrame(randomMeshMessage(rng, corpus, sender), sender, rng.int(2 ** 31))
   const compression = rng.chance(0.3) ? rng.pick(corpus.compressions) : undefined
   return encodeFrame(msg, { ...(compression === undefined ? {} : { compression }), ...(corpus.auth === undefined ? {} : { variant: 'signed' }) })
 }

@@ -51,6 +51,12 @@ export const INPUT_KINDS = {
    * authentication block attacked (src/testing/fuzz-signed.ts, `authBody`).
    */
   auth: 0,
+  /**
+   * Weight 0 here: a frame from the corpus's own generator (`corpus.live`), for a target with
+   * state the engine cannot see. The signed live node's signs fresh messages at the node's
+   * current time, with its keys or others', and proves the hostile link's key (fuzz-mesh-signed.ts).
+   */
+  live: 0,
 } as const
 export type InputKind = keyof typeof INPUT_KINDS
 
@@ -151,7 +157,10 @@ function bombFrames(corpus: FuzzCorpus): Uint8Array[] {
   return [...overLimit, valid]
 }
 
-/** Builds input `index` of `seed` from `corpus`. Pure: the same arguments give the same bytes. */
+/**
+ * Builds input `index` of `seed` from `corpus`. Pure: the same arguments give the same bytes
+ * (a corpus with a `live` generator also depends on its target's state, the same in every run).
+ */
 export function fuzzInput(corpus: FuzzCorpus, seed: number, index: number): FuzzInput {
   const rng = new Prng(inputSeed(seed, index))
   const kind = pickKind(rng, corpus)
@@ -229,6 +238,8 @@ function build(kind: InputKind, rng: Prng, corpus: FuzzCorpus): Uint8Array {
       return rng.pick(bombFrames(corpus))
     case 'auth':
       return withLen(authBody(rng, corpus))
+    case 'live':
+      return corpus.live?.(rng) ?? randomMeshFrame(rng, corpus)
   }
 }
 
