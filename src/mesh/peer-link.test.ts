@@ -5,7 +5,8 @@ import { createMemoryLinkPair } from '../transport/memory.js'
 import { toHex } from '../util/bytes.js'
 import { syncDigest, type Digest } from '../wire/frame.js'
 import type { MeshMessage } from './messages.js'
-import { PeerLink, type PeerLinkContext } from './peer-link.js'
+import { PeerLink, type PeerLinkContext, type PeerLinkSigning } from './peer-link.js'
+import type { SignatureVerifier } from '../wire/signed.js'
 
 const A = '2' + 'a'.repeat(40)
 const B = '3' + 'b'.repeat(40)
@@ -103,6 +104,53 @@ describe('PeerLink duplicate pre-check', () => {
     await a.send(whisper('third'))
     await expect.poll(() => got).toEqual(['first', 'third'])
     expect(hashed).toBe(before + 1) // only 'third' was hashed
+    await Promise.all([a.close(), b.close()])
+  })
+})
+
+describe('PeerLink in the signed mode', () => {
+  it('starts the signature checks of consecutive frames at once, and acts on them in arrival order', async () => {
+    const { Identity } = await import('../wire/identity.js')
+    const { encodeBody, frameBody } = await import('../wire/frame.js')
+    const { signingInput } = await import('../wire/signed.js')
+    const { meshFrame } = await import('./messages.js')
+    const [ida, idb] = await Promise.all([Identity.generate({ backend: 'noble' }), Identity.generate({ backend: 'noble' })])
+    const held: ((ok: boolean) => void)[] = []
+    const frameContext = new TextEncoder().encode('p2p-today/1 frame')
+    const verifier = {
+      idMatches: () => true,
+      // Handshake proofs pass at once; frame signatures wait until the test answers them.
+      verify: (_key: Uint8Array, data: Uint8Array) =>
+        frameContext.every((b, i) => data[i] === b) ? new Promise<boolean>((resolve) => held.push(resolve)) : true,
+    } as unknown as SignatureVerifier
+    const signed = (identity: typeof ida, id: string): PeerLinkSigning => ({
+      identity,
+      verifier,
+      maxClockSkewMs: 300_000,
+      randomBytes: (n) => new Uint8Array(n).fill(id.length),
+    })
+    const [la, lb] = createMemoryLinkPair()
+    const clock = new FakeClock({ startTime: 1_700_000_000_000 })
+    const ctx = (id: string, identity: typeof ida): PeerLinkContext => ({ ...context(id, syncDigest), clock, codec: { variant: 'signed' }, signing: signed(identity, id) })
+    const a = new PeerLink(la, true, ctx(ida.id, ida))
+    const b = new PeerLink(lb, false, ctx(idb.id, idb))
+    await Promise.all([a, b].map((p) => new Promise<void>((resolve) => (p.on('ready', resolve), p.start()))))
+    const got: unknown[] = []
+    b.on('message', (m) => m.kind === 'broadcast' && got.push(m.payload[0]))
+    for (const text of ['one', 'two', 'three']) {
+      const msg = meshFrame({ kind: 'broadcast', payload: [text] }, ida.id, Math.floor(clock.now() / 1000))
+      const unsigned = encodeBody(msg, { variant: 'signed' })
+      const signature = await ida.sign(signingInput('proto', unsigned.subarray(0, 32)))
+      await a.link.send(frameBody(encodeBody(msg, { variant: 'signed', auth: { publicKey: ida.publicKey, signature } })))
+    }
+    await expect.poll(() => held.length).toBe(3) // all three checks under way before any answered
+    expect(got).toEqual([])
+    held[2]!(true)
+    held[1]!(true)
+    await Promise.resolve()
+    expect(got).toEqual([]) // 'one' still unanswered: nothing overtakes it
+    held[0]!(true)
+    await expect.poll(() => got).toEqual(['one', 'two', 'three'])
     await Promise.all([a.close(), b.close()])
   })
 })

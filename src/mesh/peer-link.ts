@@ -176,6 +176,8 @@ export class PeerLink {
     this.arrived.bytes += bytes.length
     if (!this.#admit(now)) return
     if (this.#state === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
+    const signing = this.#ctx.signing
+    if (signing !== undefined && this.#state === 'ready') return this.#onSignedBytes(signing, bytes)
     // Decoded in arrival order; synchronously unless a digest or a signature check answers later.
     // Decoding errors are the peer's (bad frames); errors of our own listeners propagate.
     this.#inbound.push(() => {
@@ -193,6 +195,33 @@ export class PeerLink {
         (err: unknown) => this.#onBadFrame(err),
       )
     })
+  }
+
+  /**
+   * A frame on an established signed link: decoded and its signature check started at once, so
+   * that the checks of consecutive frames run side by side (WebCrypto's threads), while what they
+   * found is still acted on in arrival order.
+   */
+  #onSignedBytes(signing: PeerLinkSigning, bytes: Uint8Array): void {
+    type Checked = { frame: DecodedFrame; signatureOk: MaybePromise<boolean> | undefined } | { error: unknown }
+    const check = (frame: DecodedFrame): Checked => {
+      const auth = frame.auth
+      if (auth === undefined || !signing.verifier.idMatches(auth.publicKey, frame.sender)) return { frame, signatureOk: undefined }
+      return { frame, signatureOk: signing.verifier.verify(auth.publicKey, signingInput(this.#ctx.protocolId, frame.id), auth.signature) }
+    }
+    let checked: MaybePromise<Checked>
+    try {
+      const decoded = this.codec.decodeWith(bytes, this.#ctx.digest)
+      checked = isPromise(decoded) ? decoded.then(check, (error: unknown) => ({ error })) : check(decoded)
+    } catch (error: unknown) {
+      checked = { error }
+    }
+    this.#inbound.push(() =>
+      andThen(checked, (c) => {
+        if ('error' in c) return this.#onBadFrame(c.error)
+        return this.#onFrame(c.frame, c.signatureOk)
+      }),
+    )
   }
 
   /**
@@ -218,7 +247,8 @@ export class PeerLink {
     return false
   }
 
-  #onFrame(frame: DecodedFrame): MaybePromise<void> {
+  /** `signatureOk`: the signature check already started for this frame (signed links), if any. */
+  #onFrame(frame: DecodedFrame, signatureOk?: MaybePromise<boolean>): MaybePromise<void> {
     if (this.#state === 'closed') return
     let message: MeshMessage
     try {
@@ -230,7 +260,7 @@ export class PeerLink {
     if (this.#state === 'authenticating') return this.#onAuth(message)
     const signing = this.#ctx.signing
     if (signing === undefined) return this.#events.emit('message', message, frame)
-    return this.#authorize(signing, message, frame)
+    return this.#authorize(signing, message, frame, signatureOk)
   }
 
   /**
@@ -238,7 +268,7 @@ export class PeerLink {
    * (K = 0x00) must come from the peer itself, and may not be a message others relay; a signed one
    * must be signed by its sender's key, for this subnet, within the replay window.
    */
-  #authorize(signing: PeerLinkSigning, message: MeshMessage, frame: DecodedFrame): MaybePromise<void> {
+  #authorize(signing: PeerLinkSigning, message: MeshMessage, frame: DecodedFrame, started?: MaybePromise<boolean>): MaybePromise<void> {
     const auth = frame.auth
     if (auth === undefined) {
       if (needsSignature(message)) return this.#onBadFrame(new MeshError('FORGED', `unsigned ${message.kind} from ${this.remoteId ?? '?'}`, { peerId: this.remoteId }))
@@ -251,7 +281,8 @@ export class PeerLink {
     if (!signing.verifier.idMatches(auth.publicKey, frame.sender)) {
       return this.#onBadFrame(new MeshError('FORGED', `a ${message.kind} claims sender ${frame.sender} with another node's key`, { peerId: this.remoteId }))
     }
-    return andThen(signing.verifier.verify(auth.publicKey, signingInput(this.#ctx.protocolId, frame.id), auth.signature), (ok) => {
+    const signatureOk = started ?? signing.verifier.verify(auth.publicKey, signingInput(this.#ctx.protocolId, frame.id), auth.signature)
+    return andThen(signatureOk, (ok) => {
       if (this.#state === 'closed') return
       if (!ok) return this.#onBadFrame(new MeshError('FORGED', `bad signature on a ${message.kind} from ${frame.sender}`, { peerId: this.remoteId }))
       this.#events.emit('message', message, frame)
