@@ -33,7 +33,7 @@ export interface MeshSocketOptions {
   maxClockSkewMs?: number
   /** Frames accepted per second from one peer; more are dropped unread. Default 2 000. */
   maxMessagesPerSecond?: number
-  /** A peer over maxMessagesPerSecond this long in a row is dropped (RATE_LIMITED). Default 5 000 ms. */
+  /** A peer whose frames keep being dropped for the rate (no second without a drop) this long is dropped (RATE_LIMITED). Default 5 000 ms. */
   rateLimitGraceMs?: number
   /** Links still in their handshake at once; more are closed at once (TOO_MANY_HANDSHAKES). Default 16. */
   maxPendingHandshakes?: number
