@@ -1,9 +1,9 @@
-import { getPublicKey } from '@noble/ed25519'
 import type { Link } from '../transport/types.js'
 import type { SimNetwork } from './sim-network.js'
+import { simIdentity } from './sim-mesh.js'
 import { FrameCodec } from '../wire/codec.js'
 import { decodeFrame, encodeBody, encodeFrame, frameBody, ID_BYTES, type DecodedFrame, type FrameVariant } from '../wire/frame.js'
-import { Identity } from '../wire/identity.js'
+import type { Identity } from '../wire/identity.js'
 import { handshakeInput, NONCE_BYTES, signingInput } from '../wire/signed.js'
 import { decodeMeshMessage, meshFrame, type MeshMessage } from '../mesh/messages.js'
 
@@ -127,12 +127,6 @@ export class RawPeer {
   }
 }
 
-
-/** A seeded noble identity (deterministic per simulation seed). */
-export async function simIdentity(sim: SimNetwork): Promise<Identity> {
-  const secretKey = sim.random.bytes(32)
-  return Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
-}
 
 export interface SimRawPeerOptions extends Partial<Omit<RawPeerOptions, 'protocolId'>> {
   /** Its own identity (default: a fresh seeded one). */

@@ -18,6 +18,12 @@ export interface SimMeshNode {
   messages: ReceivedMessage[]
 }
 
+/** A seeded noble identity (the same per simulation seed and draw order). */
+export async function simIdentity(sim: SimNetwork): Promise<Identity> {
+  const secretKey = sim.random.bytes(32)
+  return Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
+}
+
 /**
  * Starts a mesh node on the simulated network: its own virtual clock, seeded randomness, and
  * bootstrap ids chosen by the test. Identities use the noble backend so the run is synchronous
@@ -32,8 +38,7 @@ export async function simMeshNode(
   /** Wraps the node's virtual clock (e.g. to make its thread look stalled). */
   wrapClock: (clock: Clock) => Clock = (clock) => clock,
 ): Promise<SimMeshNode> {
-  const secretKey = sim.random.bytes(32)
-  const identity = await Identity.fromKeyPair({ publicKey: getPublicKey(secretKey), secretKey }, { backend: 'noble' })
+  const identity = await simIdentity(sim)
   const transport = sim.transport(identity.id)
   const random = sim.random.fork()
   const socket = new MeshSocket(

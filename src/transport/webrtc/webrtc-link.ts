@@ -180,12 +180,7 @@ export class WebRtcLink implements Link {
     if (this.#queued !== 0 || this.#urgent.length !== 0 || this.#bulk.length !== 0 || this.#pending.length !== 0) return false
     const channel = dataChannelOf(this.#peer)
     if (channel === undefined || typeof channel.bufferedAmountLowThreshold !== 'number' || channel.bufferedAmount > CHANNEL_HIGH_WATER) return false
-    try {
-      this.#peer.send(chunk)
-    } catch (err: unknown) {
-      this.#failure ??= new TransportError('LINK_FAILED', 'the data channel refused a message', { cause: err })
-      this.#peer.destroy()
-    }
+    this.#toChannel(chunk)
     return true
   }
 
@@ -244,17 +239,30 @@ export class WebRtcLink implements Link {
   }
 
   /**
-   * Sends a MORE chunk without copying the piece first: the byte before it is set to the chunk
-   * header for the duration of the (synchronous, copying) send() and put back at once.
+   * Hands one chunk to the data channel; false if the channel refused it (the link then fails:
+   * LINK_FAILED). A MORE chunk not made yet (`Piece`) is sent without copying the piece first:
+   * the byte before it is set to the chunk header for the duration of the (synchronous, copying)
+   * send() and put back at once.
    */
-  #sendInPlace(piece: Piece): void {
-    const at = piece.from - 1
-    const saved = piece.data[at]!
-    piece.data[at] = CHUNK_KIND.more
+  #toChannel(next: Uint8Array | Piece): boolean {
     try {
-      this.#peer.send(piece.data.subarray(at, piece.to))
-    } finally {
-      piece.data[at] = saved
+      if (next instanceof Uint8Array) {
+        this.#peer.send(next)
+        return true
+      }
+      const at = next.from - 1
+      const saved = next.data[at]!
+      next.data[at] = CHUNK_KIND.more
+      try {
+        this.#peer.send(next.data.subarray(at, next.to))
+      } finally {
+        next.data[at] = saved
+      }
+      return true
+    } catch (err: unknown) {
+      this.#failure ??= new TransportError('LINK_FAILED', 'the data channel refused a message', { cause: err })
+      this.#peer.destroy()
+      return false
     }
   }
 
@@ -286,14 +294,7 @@ export class WebRtcLink implements Link {
           if (!this.#peer.write(chunk)) return this.#waitFor(this.#peer, 'drain')
           continue
         }
-        try {
-          if (next instanceof Uint8Array) this.#peer.send(next)
-          else this.#sendInPlace(next)
-        } catch (err: unknown) {
-          this.#failure ??= new TransportError('LINK_FAILED', 'the data channel refused a message', { cause: err })
-          this.#peer.destroy()
-          return
-        }
+        if (!this.#toChannel(next)) return
       }
     } finally {
       this.#pumping = false
