@@ -59,3 +59,14 @@ for (const [label, payload] of [
     bench('FrameCodec.encode (opportunistic)', () => void codec.encode(m))
   })
 }
+
+// Number-heavy payloads, as the sync table sends: 64 rows of [key, ms timestamp, lease end, small
+// counter, float]. The timestamps are safe integers above 2^32, sent as msgpack uint64 (0xcf).
+describe('64 rows of integers frame', () => {
+  const rows = Array.from({ length: 64 }, (_, i) => [`k${i}`, 1_700_000_000_000 + i * 37, 2 ** 40 + i, i, i + 0.5])
+  const m = msg([rows])
+  const raw = encodeFrame(m)
+  console.log(`64 rows of integers: raw ${raw.length} B`)
+  bench('encode raw', () => void encodeFrame(m))
+  bench('decode raw (no method negotiated)', () => void decodeFrame(raw))
+})
