@@ -1,29 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { KeyedRateLimiter, TokenBucket, perWindow } from './rate-limit.js'
+import { KeyedRateLimiter, perWindow } from './rate-limit.js'
 import { FakeClock } from './testing.js'
-
-describe('TokenBucket', () => {
-  it('allows a burst of `capacity`, then refills at its rate up to capacity', () => {
-    const bucket = new TokenBucket({ capacity: 3, perMs: 1 / 1000 }, 0)
-    expect([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)]).toEqual([true, true, true, false])
-    expect(bucket.take(999)).toBe(false)
-    expect(bucket.take(1000)).toBe(true)
-    expect(bucket.take(1000)).toBe(false)
-    expect(bucket.isFull(10_000_000)).toBe(true)
-    expect([bucket.take(10_000_000), bucket.take(10_000_000), bucket.take(10_000_000), bucket.take(10_000_000)]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ])
-  })
-
-  it('ignores a clock that goes backwards', () => {
-    const bucket = new TokenBucket({ capacity: 1, perMs: 1 }, 100)
-    expect(bucket.take(100)).toBe(true)
-    expect(bucket.take(50)).toBe(false)
-  })
-})
 
 describe('KeyedRateLimiter', () => {
   it('keeps one bucket per key', () => {
