@@ -1,3 +1,5 @@
+import { BoundedMap } from '../util/bounded-map.js'
+
 /**
  * Nodes this socket may dial, with exponential backoff per node after failures. Pure: the
  * caller passes `now` and a random source.
@@ -7,12 +9,12 @@ export const BACKOFF = Object.freeze({ baseMs: 1_000, maxMs: 60_000, jitter: 0.5
 type Entry = { failures: number; nextAttempt: number }
 
 export class Candidates {
-  readonly #max: number
   readonly #random: () => number
-  readonly #entries = new Map<string, Entry>()
+  /** Learned longest ago first. */
+  readonly #entries: BoundedMap<string, Entry>
 
   constructor(max: number, random: () => number) {
-    this.#max = max
+    this.#entries = new BoundedMap(max)
     this.#random = random
   }
 
@@ -24,10 +26,6 @@ export class Candidates {
   add(id: string, now: number): void {
     if (this.#entries.has(id)) return
     this.#entries.set(id, { failures: 0, nextAttempt: now })
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next()
-      if (oldest.done !== true) this.#entries.delete(oldest.value)
-    }
   }
 
   forget(id: string): void {

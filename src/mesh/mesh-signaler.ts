@@ -1,3 +1,4 @@
+import { BoundedMap } from '../util/bounded-map.js'
 import { Emitter } from '../util/emitter.js'
 import type { Signaler, SignalerEvents } from '../transport/types.js'
 
@@ -19,8 +20,8 @@ export class MeshSignaler implements Signaler {
   #offServer: (() => void) | undefined
   /** Blobs sent through the mesh and through the server (for stats and tests). */
   readonly counts = { mesh: 0, server: 0, dropped: 0 }
-  /** Nodes whose last blob to us came through the server (bounded, oldest forgotten). */
-  readonly #viaServer = new Set<string>()
+  /** Nodes whose last blob to us came through the server (the one heard from least recently is forgotten). */
+  readonly #viaServer = new BoundedMap<string, true>(MAX_REMEMBERED)
 
   /** `viaMesh` returns false when the mesh cannot carry it now (no neighbour). */
   constructor(localId: string, viaMesh: (to: string, blob: Record<string, unknown>) => boolean) {
@@ -33,9 +34,7 @@ export class MeshSignaler implements Signaler {
     this.#offServer?.()
     this.#server = server
     this.#offServer = server?.on('signal', (from, data) => {
-      this.#viaServer.delete(from)
-      this.#viaServer.add(from)
-      if (this.#viaServer.size > MAX_REMEMBERED) this.#viaServer.delete(this.#viaServer.values().next().value!)
+      this.#viaServer.set(from, true)
       this.#events.emit('signal', from, data)
     })
   }

@@ -1,3 +1,5 @@
+import { BoundedMap } from '../util/bounded-map.js'
+
 /**
  * The set of message ids a node has already handled, bounded by count and by age. Age is
  * measured on the *receiver's* clock from first sight, never from the sender's timestamp (0.7
@@ -15,12 +17,13 @@ export const SEEN_CACHE_DEFAULTS: Readonly<SeenCacheLimits> = Object.freeze({ ma
 
 export class SeenCache {
   readonly #limits: SeenCacheLimits
-  /** Insertion-ordered: Map iteration order is the eviction order. */
-  readonly #firstSeen = new Map<string, number>()
+  /** Id → first sight, oldest first: the eviction order by count and by age alike. */
+  readonly #firstSeen: BoundedMap<string, number>
 
   constructor(limits: Partial<SeenCacheLimits> = {}) {
     this.#limits = { ...SEEN_CACHE_DEFAULTS, ...limits }
     if (!(this.#limits.maxEntries >= 1) || !(this.#limits.maxAgeMs >= 0)) throw new RangeError('seen cache limits must be positive')
+    this.#firstSeen = new BoundedMap(this.#limits.maxEntries)
   }
 
   get size(): number {
@@ -32,10 +35,6 @@ export class SeenCache {
     this.#expire(now)
     if (this.#firstSeen.has(id)) return false
     this.#firstSeen.set(id, now)
-    if (this.#firstSeen.size > this.#limits.maxEntries) {
-      const oldest = this.#firstSeen.keys().next()
-      if (oldest.done !== true) this.#firstSeen.delete(oldest.value)
-    }
     return true
   }
 

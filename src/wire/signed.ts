@@ -1,3 +1,4 @@
+import { BoundedMap } from '../util/bounded-map.js'
 import { asBufferSource, binaryKey, concatBytes, utf8 } from '../util/bytes.js'
 import type { MaybePromise } from '../util/serial.js'
 import { nodeIdFromPublicKey, protocolId } from './ids.js'
@@ -49,13 +50,13 @@ export interface VerifierOptions {
 
 
 export class SignatureVerifier {
-  readonly #maxKeys: number
-  readonly #keys = new Map<string, KeyEntry>()
+  /** Least recently used first. */
+  readonly #keys: BoundedMap<string, KeyEntry>
   #backend: CryptoBackend | undefined
   readonly #ready: Promise<CryptoBackend> | undefined
 
   constructor(options: VerifierOptions = {}) {
-    this.#maxKeys = options.maxKeys ?? 1024
+    this.#keys = new BoundedMap(options.maxKeys ?? 1024)
     const requested = options.backend ?? 'auto'
     if (requested === 'auto') {
       this.#ready = webCryptoHasEd25519().then((yes) => (this.#backend = yes ? 'webcrypto' : 'noble'))
@@ -95,14 +96,11 @@ export class SignatureVerifier {
 
   #entry(publicKey: Uint8Array): KeyEntry {
     const k = binaryKey(publicKey)
-    let entry = this.#keys.get(k)
-    if (entry !== undefined) {
-      this.#keys.delete(k) // re-insert: Map order is recency
-    } else {
+    let entry = this.#keys.touch(k)
+    if (entry === undefined) {
       entry = { id: nodeIdFromPublicKey(publicKey), usable: isUsablePublicKey(publicKey) }
-      if (this.#keys.size >= this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value!)
+      this.#keys.set(k, entry)
     }
-    this.#keys.set(k, entry)
     return entry
   }
 }
