@@ -5,6 +5,11 @@ import { WireError } from '../errors.js'
  * msgpack values as p2p.today carries them: nil, bool, int (to 64 bits), float64, str, bin,
  * array, map with string keys. `Uint8Array` is bin and `string` is str. Extension types
  * (timestamps included) are not part of the protocol and are refused both ways.
+ *
+ * Integers go out in the smallest msgpack int form, as py2p's packer writes them: a `number` that
+ * is a safe integer (|n| ≤ 2^53 − 1) as (u)int 8/16/32, or beyond 32 bits as uint64 (0xcf, n ≥ 0)
+ * or int64 (0xd3, n < 0); a `bigint` always as uint64/int64; any other `number` as float64 (0xcb).
+ * On receipt every int that is a safe integer is a `number`, any other a `bigint`.
  */
 export type WireValue =
   | null
@@ -25,6 +30,9 @@ export interface PayloadLimits {
 
 const INT64_MIN = -(1n << 63n)
 const UINT64_END = 1n << 64n
+/** Safe integers outside [INT32_MIN, UINT32_END) go out as int64/uint64. */
+const INT32_MIN = -0x8000_0000
+const UINT32_END = 0x1_0000_0000
 
 /** Refuses every extension type: 0.7 defines none, so a peer that sends one is malformed. */
 const NO_EXTENSIONS: ExtensionCodecType<undefined> = {
@@ -34,7 +42,46 @@ const NO_EXTENSIONS: ExtensionCodecType<undefined> = {
   },
 }
 
-const encoder = new Encoder({ useBigInt64: true, extensionCodec: NO_EXTENSIONS, maxDepth: 1_000 })
+const ENCODER_OPTIONS = { useBigInt64: true, extensionCodec: NO_EXTENSIONS, maxDepth: 1_000 } as const
+
+/** The members of @msgpack/msgpack's Encoder (3.x, private in its typings) that WireEncoder replaces or calls. */
+interface EncoderInternals {
+  encodeNumber(n: number): void
+  encodeBigInt64(n: bigint): void
+  clone(): Encoder<undefined>
+}
+
+/**
+ * @msgpack/msgpack's Encoder with py2p's integer rule. With `useBigInt64` (needed for `bigint`) the
+ * library writes a safe integer beyond the 32-bit ranges as a float64, which py2p reads back as a
+ * float; here it is written as the uint64/int64 it is, by the library's own bigint writer. Numbers
+ * within 32 bits, non-integers and bigints take the library's path unchanged. The vectors in
+ * fixtures/vectors-int64.json hold these bytes, so a library upgrade that renames the members
+ * patched here fails those tests (and `WireEncoder` refuses to load) rather than sending floats.
+ */
+class WireEncoder extends Encoder<undefined> {
+  constructor() {
+    super(ENCODER_OPTIONS)
+  }
+}
+const libraryEncoder = Encoder.prototype as unknown as Partial<EncoderInternals>
+const encodeNumberAsLibrary = libraryEncoder.encodeNumber
+if (typeof encodeNumberAsLibrary !== 'function' || typeof libraryEncoder.encodeBigInt64 !== 'function' || typeof libraryEncoder.clone !== 'function') {
+  throw new Error('@msgpack/msgpack: Encoder internals changed (encodeNumber, encodeBigInt64, clone); payload.ts needs updating')
+}
+Object.defineProperties(WireEncoder.prototype, {
+  encodeNumber: {
+    value(this: EncoderInternals, n: number): void {
+      // The range test first: it is false for nearly every number sent, and cheaper than isSafeInteger.
+      if ((n >= UINT32_END || n < INT32_MIN) && Number.isSafeInteger(n)) this.encodeBigInt64(BigInt(n))
+      else encodeNumberAsLibrary.call(this, n)
+    },
+  },
+  // The library clones itself when encode() is re-entered (a getter that sends): keep the rule there.
+  clone: { value: (): Encoder<undefined> => new WireEncoder() },
+})
+
+const encoder = new WireEncoder()
 
 function isPlainObject(v: object): v is Record<string, unknown> {
   const proto: unknown = Object.getPrototypeOf(v)
