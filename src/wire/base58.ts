@@ -37,9 +37,26 @@ export function b58decode(s: string): bigint {
   return n
 }
 
+/** B58_ALPHABET as a character class. */
+const B58_STRING = /^[1-9A-HJ-NP-Za-km-z]+$/
+
 /** True when `s` is a non-empty string of base58 characters no longer than `maxLength`. */
 export function isB58(s: unknown, maxLength = MAX_B58_LENGTH): s is string {
-  if (typeof s !== 'string' || s.length === 0 || s.length > maxLength) return false
-  for (const ch of s) if (DIGIT[ch] === undefined) return false
-  return true
+  return typeof s === 'string' && s.length > 0 && s.length <= maxLength && B58_STRING.test(s)
+}
+
+/**
+ * Longest node id or protocol (subnet) id. Both are base58 of a hash read as an integer: a node
+ * id of SHA-384 (below 2^384, so at most 66 digits: 58^65 < 2^384 <= 58^66), a protocol id of
+ * SHA-256 (at most 44). 0.7's ids are SHA-384 too. Longer base58 strings do occur (a Chord key's
+ * SHA-512 position, up to 88 digits), but never as an id: those are `b58decode`'s business.
+ */
+export const MAX_ID_LENGTH = 66
+
+/**
+ * The one id check: `value` has the shape of a node id or protocol id (base58, 1..66
+ * characters). Shape only: whether an id belongs to whoever uses it is a signature's business.
+ */
+export function isNodeId(value: unknown): value is string {
+  return isB58(value, MAX_ID_LENGTH)
 }

@@ -119,14 +119,11 @@ export function errorCodeForReason(reason: RefusalReason | undefined): Transport
   }
 }
 
-/** Longest node id / subnet id accepted: base58 of a 384-bit integer is at most 66 characters. */
-export const MAX_ID_LENGTH = 66
-const BASE58_ID = /^[1-9A-HJ-NP-Za-km-z]+$/
-
-/** A base58 node id or protocol id of plausible length (the shape only; ownership is checked by signature). */
-export function isBase58Id(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && BASE58_ID.test(value)
-}
+/**
+ * A node id or protocol id (base58, 1–66 characters; the shape only, ownership is checked by
+ * signature): the wire's one id check, `isNodeId`, under the name the client and server use.
+ */
+export { isNodeId as isBase58Id, MAX_ID_LENGTH } from '../../wire/base58.js'
 
 /** Default cap on one WebSocket message, both directions (server `maxMessageBytes`). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
