@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { expect, test } from '@playwright/test'
+import type { Int64Vectors } from '../src/testing/int64-vectors.js'
 import type { SignedVectors } from '../src/testing/signed-vectors.js'
 
-// The wire codec and identities in real Chromium, driven through the demo page: the 0.7 vectors
-// and the signed variant's vectors come out byte-exact (signed and verified by WebCrypto in the
-// page), and node ids derive from WebCrypto Ed25519 keys.
+// The wire codec and identities in real Chromium, driven through the demo page: the 0.7 vectors,
+// the 64-bit integer vectors and the signed variant's vectors come out byte-exact (signed and
+// verified by WebCrypto in the page), and node ids derive from WebCrypto Ed25519 keys.
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../src/wire/fixtures/${name}`, import.meta.url), 'utf8'))
 const vectors = fixture('vectors-0.7.json') as {
   sender: string
@@ -13,6 +14,7 @@ const vectors = fixture('vectors-0.7.json') as {
   messages: Record<string, { frame_hex: string; id_hex: string; frame_len: number }>
 }
 const signed = fixture('vectors-signed-1.json') as SignedVectors
+const int64 = fixture('vectors-int64.json') as Int64Vectors
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/')
@@ -50,6 +52,22 @@ for (const [name, compression, bin] of [
     await expect(page.getByTestId('frame-length')).toHaveText(`${v.frame_len} bytes`)
     await expect(page.getByTestId('frame-id')).toHaveText(v.id_hex)
     await expect(page.getByTestId('frame-decoded')).toContainText(vectors.sender)
+  })
+}
+
+for (const name of ['msg_broadcast_int64', 'msg_broadcast_int_edges'] as const) {
+  test(`frame ${name} is byte-exact in Chromium: safe integers beyond 32 bits as uint64/int64`, async ({ page }) => {
+    const v = int64.messages[name]
+    const payload = JSON.stringify(v.payload)
+    await page.getByTestId('frame-sender').fill(int64.sender)
+    await page.getByTestId('frame-time').fill(String(int64.timestamp))
+    await page.getByTestId('frame-payload').fill(payload)
+    await page.getByTestId('frame-encode').click()
+    await expect(page.getByTestId('frame-hex')).toHaveText(v.frame_hex)
+    await expect(page.getByTestId('frame-length')).toHaveText(`${v.frame_len} bytes`)
+    await expect(page.getByTestId('frame-id')).toHaveText(v.id_hex)
+    // Decoded back as numbers (a bigint would show as 123n), the same JSON as went in.
+    await expect(page.getByTestId('frame-decoded')).toContainText(`"payload":${payload}`)
   })
 }
 
