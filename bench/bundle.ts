@@ -273,7 +273,8 @@ function table(entry: string, m: Measured): string {
 /**
  * A browserify bundle (simple-peer's simplepeer.min.js) split at its module boundaries, each
  * module named by the package that requires it (relative requires stay in the requirer's
- * package; the module nothing requires is `entry`). Sizes are the file's own bytes.
+ * package; the module nothing requires is `entry`), in the rows of FOLD. Sizes are the file's
+ * own bytes.
  */
 function browserifyModules(file: string, entry: string): Map<string, Size> {
   const code = readFileSync(file, 'utf8')
@@ -299,8 +300,21 @@ function browserifyModules(file: string, entry: string): Map<string, Size> {
   const byName = new Map<string, string[]>()
   for (const [id, m] of modules) byName.set(names.get(id) ?? '?', [...(byName.get(names.get(id) ?? '?') ?? []), m.text])
   byName.set('(UMD wrapper, browserify prelude)', [code.slice(0, starts[0]?.at ?? 0)])
-  return new Map([...byName].map(([n, t]) => [n, size(t.join(''))] as const).sort(([, a], [, b]) => b.min - a.min))
+  const byRow = new Map<string, string[][]>()
+  for (const [name, texts] of [...byName].sort(([, a], [, b]) => bytes(b.join('')) - bytes(a.join('')))) {
+    const row = FOLD.find((members) => members.includes(name))?.join(' + ') ?? name
+    byRow.set(row, [...(byRow.get(row) ?? []), texts])
+  }
+  return new Map([...byRow].map(([n, t]) => [n, size(t.flat().join(''))] as const).sort(([, a], [, b]) => b.min - a.min))
 }
+
+/** Rows of the simple-peer table: a browser port of a Node module with the packages it alone uses. */
+const FOLD = [
+  ['readable-stream', 'string_decoder', 'util-deprecate', 'inherits', 'util'],
+  ['buffer', 'base64-js', 'ieee754', 'safe-buffer'],
+  ['debug', 'ms'],
+  ['randombytes', 'err-code', 'get-browser-rtc', 'queue-microtask'],
+]
 
 function machineLine(): string {
   const cpu = /Model name:\s*(.+)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1] ?? cpus()[0]?.model ?? '?'
