@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from '../../../signaling/server.js'
 import { hasCode } from '../../errors.js'
@@ -137,14 +137,18 @@ describe('SignalingClient with the signaling server', () => {
     const peer = await connect()
     const closed = next(first, 'close')
     const second = await connect({ identity })
+    const offline = vi.fn()
+    first.on('offline', offline)
     const [reason] = await closed
     expect(reason?.code).toBe('SIGNALING_CLOSED')
     expect(reason?.message).toContain('REPLACED')
     expect(first.state).toBe('closed')
+    expect(offline).not.toHaveBeenCalled() // REPLACED is final: no reconnect (which would replace the second in turn)
     const got = next(second, 'signal')
     peer.sendSignal(identity.id, { type: 'offer', sdp: 'to the new session' })
     expect(await got).toEqual([peer.localId, { type: 'offer', sdp: 'to the new session' }])
     expect(await peer.discover()).toEqual([identity.id])
+    expect(second.state).toBe('open')
   })
 
   it('refuses an id that is live in another subnet with ID_TAKEN', async () => {
@@ -241,9 +245,9 @@ describe('SignalingClient lifecycle', () => {
     while ((await b.discover()).includes(a.localId));
   })
 
-  it('ends clients with SIGNALING_CLOSED when the server closes, failing pending discovers', async () => {
+  it('without reconnect, ends clients with SIGNALING_CLOSED when the server closes, failing pending discovers', async () => {
     const doomed = await start({})
-    const a = await connect({ url: doomed.url })
+    const a = await connect({ url: doomed.url, reconnect: false })
     const closed = next(a, 'close')
     await doomed.close()
     const [reason] = await closed

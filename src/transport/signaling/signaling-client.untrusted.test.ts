@@ -74,8 +74,8 @@ function welcome(socket: WebSocket, url: URL, overrides: Record<string, unknown>
   socket.send(JSON.stringify({ type: 'P2P-WELCOME', payload: { ...payload, ...overrides } }))
 }
 
-async function connect(url: string, timeoutMs = 300): Promise<SignalingClient> {
-  const client = await SignalingClient.connect({ url, identity, net: NET, WebSocket, timeoutMs })
+async function connect(url: string, timeoutMs = 300, reconnect = false): Promise<SignalingClient> {
+  const client = await SignalingClient.connect({ url, identity, net: NET, WebSocket, timeoutMs, reconnect })
   cleanup.push(() => client.close())
   return client
 }
@@ -203,7 +203,7 @@ describe('an open client against a misbehaving server', () => {
     [4429, 'RATE_LIMITED'],
     [1001, 'SIGNALING_CLOSED'],
     [4301, 'SIGNALING_CLOSED'],
-  ])('turns close code %i into a close event with %s', async (code, expected) => {
+  ])('without reconnect, turns close code %i into a close event with %s', async (code, expected) => {
     const { server, socket: socketOf } = await welcomingFake()
     const client = await connect(server.url)
     const closed = next(client, 'close')
