@@ -79,8 +79,12 @@ describe('fuzz: frame decoder', () => {
         if (calls === 2) throw new WireError('NOT_A_CODE' as never, 'bogus')
         if (calls === 3) throw new WireError('FRAME_SHAPE', 'fine')
         if (calls === 4) {
-          const until = performance.now() + 30
-          while (performance.now() < until); // a slow input (CPU, not a sleep)
+          const start = process.cpuUsage()
+          const cpuMs = () => {
+            const used = process.cpuUsage(start)
+            return (used.user + used.system) / 1000
+          }
+          while (cpuMs() < 30); // a slow input: 30 ms of CPU, however busy the machine is
         }
       },
     }
