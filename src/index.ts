@@ -5,13 +5,33 @@
 export * from './wire/index.js'
 
 // Transport: the seam every network model stands on.
-export type { Link, LinkEvents, LinkState, SendOptions, Transport, TransportEvents, Signaler, SignalerEvents } from './transport/types.js'
+export type {
+  Link,
+  LinkEvents,
+  LinkState,
+  SendOptions,
+  Transport,
+  TransportEvents,
+  Signaler,
+  SignalerEvents,
+  Network,
+  NetworkContext,
+  NetworkFactory,
+  // The names these had before the mesh stopped building its network.
+  Network as MeshNetwork,
+  NetworkContext as MeshNetworkContext,
+  NetworkFactory as MeshNetworkFactory,
+} from './transport/types.js'
+export { webRtcNetwork, WEBRTC_NETWORK_DEFAULTS } from './transport/webrtc-network.js'
+export type { WebRtcNetworkOptions } from './transport/webrtc-network.js'
 export { WebRtcTransport, WEBRTC_TRANSPORT_DEFAULTS } from './transport/webrtc/webrtc-transport.js'
 export type { WebRtcTransportOptions, WrtcImplementation } from './transport/webrtc/webrtc-transport.js'
 export { WEBRTC_LINK_DEFAULTS } from './transport/webrtc/webrtc-link.js'
 export type { WebRtcLinkLimits } from './transport/webrtc/webrtc-link.js'
-export { SignalingClient } from './transport/signaling/signaling-client.js'
+export { SignalingClient, DEFAULT_RECONNECT } from './transport/signaling/signaling-client.js'
 export type {
+  BackoffPolicy,
+  SignalingClientState,
   SignalingClientOptions,
   SignalingClientEvents,
   SignalingSocket,
@@ -42,10 +62,13 @@ export { toHex, fromHex } from './util/bytes.js'
 export { loadIdentity, IDENTITY_STORE_DEFAULTS } from './storage/identity-store.js'
 export type { LoadIdentityOptions, StoredIdentity } from './storage/identity-store.js'
 
-// Mesh network.
-export { MeshSocket, MESH_DEFAULTS } from './mesh/mesh-socket.js'
-export type { MeshSocketOptions, ReceivedMessage, MeshEvents, MeshServices, MeshStats } from './mesh/mesh-socket.js'
-export type { MeshNetwork, MeshNetworkContext, MeshNetworkFactory } from './mesh/network.js'
+// Mesh network, with the platform's services (WebRTC, IndexedDB) injected.
+export { MeshSocket } from './platform.js'
+export type { MeshSocketOptions } from './platform.js'
+export { MESH_DEFAULTS } from './mesh/mesh-socket.js'
+export type { MeshOptions, ReceivedMessage, MeshEvents, MeshServices, MeshStats, IdentityStore } from './mesh/mesh-socket.js'
 export { MESH_FLAGS } from './mesh/messages.js'
+// The protocol seam: network models (and applications') plug into a MeshSocket.
+export type { MeshProtocol, MeshPort, MessageClaim, ProtocolMessage, Route } from './mesh/protocol.js'
 export { MeshError, MESH_ERROR_CODES } from './errors.js'
 export type { MeshErrorCode } from './errors.js'

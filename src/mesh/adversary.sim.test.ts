@@ -6,7 +6,7 @@ import { SimNetwork } from '../testing/sim-network.js'
 import { simIdentity, simMeshNode, type SimMeshNode } from '../testing/sim-mesh.js'
 import { FLAGS, ID_BYTES, LEN_BYTES, encodeBody, frameBody } from '../wire/index.js'
 import type { MeshMessage } from './messages.js'
-import { MeshSocket } from './mesh-socket.js'
+import { MeshSocket } from '../platform.js'
 
 // Adversarial peers on the simulated network, signed mode (the default). Each test ends by
 // checking that the honest nodes stayed up, delivered nothing forged, and kept their links.

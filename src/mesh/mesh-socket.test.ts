@@ -5,6 +5,7 @@ import { simMeshNode, type SimMeshNode } from '../testing/sim-mesh.js'
 import { FLAGS, frameBody } from '../wire/index.js'
 import { simRawPeer, type RawPeer, type SimRawPeerOptions } from '../testing/raw-peer.js'
 import { MeshSocket } from './mesh-socket.js'
+import { MeshSocket as PublicMeshSocket } from '../platform.js'
 
 // MeshSocket behaviour on small simulated networks (virtual time: no sleeps anywhere).
 
@@ -238,8 +239,9 @@ describe('MeshSocket', () => {
     expect(() => a.socket.whisper(a.id, 'x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => a.socket.connect('0OIl')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => a.socket.send(new Uint8Array(17 * 1024 * 1024))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }))
-    expect(() => new MeshSocket({})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
-    expect(() => new MeshSocket({ signaling: 'http://127.0.0.1:1', maxOutgoing: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => new MeshSocket({})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' })) // no network
+    expect(() => new PublicMeshSocket({})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' })) // no signaling URL
+    expect(() => new PublicMeshSocket({ signaling: 'http://127.0.0.1:1', maxOutgoing: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     let closed = false
     void a.socket.close().then(() => (closed = true))
     expect(await sim.runUntil(() => closed)).toBe(true)

@@ -1,38 +1,24 @@
 import { MeshError, P2PError } from '../errors.js'
-import type { Link } from '../transport/types.js'
-import { pageConnectionsCreated } from '../transport/webrtc/webrtc-transport.js'
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
+import type { Network, NetworkFactory } from '../transport/types.js'
+import { systemClock, type Clock } from '../util/clock.js'
 import { Emitter } from '../util/emitter.js'
-import { binaryKey, toHex } from '../util/bytes.js'
-import { isB58 } from '../wire/base58.js'
-import { Serial, andThen, type MaybePromise } from '../util/serial.js'
-import { packFrame, sealBody, webDigest, type DecodedFrame, type Digest, type FrameVariant } from '../wire/frame.js'
-import { SignatureVerifier, signedProtocolId, signingInput } from '../wire/signed.js'
-import { loadIdentity } from '../storage/identity-store.js'
+import { webDigest, type DecodedFrame, type Digest } from '../wire/frame.js'
+import { SignatureVerifier, signedProtocolId } from '../wire/signed.js'
 import { protocolId as makeProtocolId } from '../wire/ids.js'
 import { Identity, type IdentityKeyPair } from '../wire/identity.js'
-import { meshFrame, type MeshMessage } from './messages.js'
+import { Delivery } from './delivery.js'
+import { Dialer } from './dialer.js'
+import { Keepalive } from './keepalive.js'
+import { MESH_RESERVED, type MeshMessage } from './messages.js'
 import { MeshSignaler } from './mesh-signaler.js'
-import { webRtcNetwork, type MeshNetwork, type MeshNetworkFactory } from './network.js'
-import { PeerLink } from './peer-link.js'
+import { Originator } from './originator.js'
+import type { PeerLink } from './peer-link.js'
+import { PeerTable } from './peer-table.js'
+import { checkPeerId, openPort, type Live, type PortHost } from './port.js'
+import { ProtocolRegistry, type MeshPort, type MeshProtocol } from './protocol.js'
 import { Router, type RouterStats } from './router.js'
-import { Candidates } from './candidates.js'
-import { MESH_DEFAULTS, resolveMeshOptions, type MeshSocketOptions, type ResolvedMeshOptions } from './options.js'
-
-/** A user message as the application receives it. */
-export interface ReceivedMessage {
-  type: 'broadcast' | 'whisper'
-  /** The originating node's id. */
-  sender: string
-  /** Exactly what the sender passed to send()/whisper(). */
-  payload: unknown[]
-  /** Hex of the 32-byte message id. */
-  id: string
-  /** The sender's timestamp, Unix seconds (informational: nothing depends on it). */
-  time: number
-  /** Whispers back to the sender: directly if it is a neighbour, else routed through the mesh. */
-  reply(...payload: unknown[]): Promise<void>
-}
+import { UserMessages, type ReceivedMessage } from './user-messages.js'
+import { MESH_DEFAULTS, resolveMeshOptions, type MeshOptions, type ResolvedMeshOptions } from './options.js'
 
 export type MeshEvents = {
   message: [message: ReceivedMessage]
@@ -41,11 +27,17 @@ export type MeshEvents = {
   error: [err: P2PError]
 }
 
+/** This node's stored key pair (the package entry supplies IndexedDB's where it exists). */
+export type IdentityStore = (subnet: string) => Promise<{ identity: Identity; release(): void }>
+
 /** Injected services (tests pass a simulated network and virtual clock). */
 export interface MeshServices {
   clock?: Clock
   random?: () => number
-  network?: MeshNetworkFactory
+  /** How the node reaches others. The package entry's MeshSocket makes the WebRTC one from its options. */
+  network?: NetworkFactory
+  /** Where identity 'persistent' is kept. Without one, the default identity is ephemeral. */
+  identityStore?: IdentityStore
   /** SHA-256 for frame ids. Default `webDigest` (WebCrypto for large bodies); `syncDigest` keeps a simulation deterministic. */
   digest?: Digest
   /** Signature checks (signed mode). Default: WebCrypto where it has Ed25519; a noble one answers synchronously. */
@@ -64,7 +56,7 @@ export interface MeshStats extends RouterStats {
   bytesOut: number
   /** Uncompressed bodies / bodies as sent, over all frames sent (1 = no saving). */
   compressionRatio: number
-  /** Frames dropped as malformed (each reported as a BAD_FRAME error). */
+  /** Frames dropped as malformed (each reported as a BAD_FRAME error), protocol messages their decoder refused included. */
   badFrames: number
   /** Messages dropped from the recv() queue because it was full. */
   recvDropped: number
@@ -81,65 +73,64 @@ export interface MeshStats extends RouterStats {
 /**
  * An unorganised mesh network (p2p.today's MeshSocket): broadcasts are flooded, whispers go to
  * one node (routed if it is not a neighbour), peers are exchanged and replaced as they come and
- * go. See README for the API and docs/protocol.md for the messages.
+ * go. Network models plug in through `register` (docs/ARCHITECTURE.md, "The protocol seam"); the
+ * user messages of `send`/`whisper` are the first of them. See docs/API.md.
  */
 export class MeshSocket {
   readonly #options: ResolvedMeshOptions
+  readonly #services: MeshServices
   readonly #clock: Clock
-  readonly #digest: Digest
-  readonly #verifier: SignatureVerifier
-  readonly #randomBytes: (n: number) => Uint8Array
-  /** The identity store's slot, if this socket holds one (released on close). */
-  #releaseIdentity: (() => void) | undefined
-  /** Our flooded and routed messages, in call order while one waits on an async digest. */
-  readonly #outbox = new Serial()
-  readonly #random: () => number
   readonly #events = new Emitter<MeshEvents>((err, event) => console.error(`p2p-today: a mesh '${String(event)}' listener threw`, err))
-  readonly #handlers: ((message: ReceivedMessage) => boolean | void)[] = []
-  readonly #queue: ReceivedMessage[] = []
-  readonly #links = new Set<PeerLink>()
-  readonly #peers = new Map<string, PeerLink>()
-  readonly #dialing = new Set<string>()
-  /** Incoming links over maxIncoming: they only get our peer list, then are closed. */
-  readonly #courtesy = new Set<PeerLink>()
-  readonly #candidates: Candidates
+  readonly #registry = new ProtocolRegistry(MESH_RESERVED)
+  readonly #delivery: Delivery
+  /** What every protocol's port uses of this socket. */
+  readonly #portHost: PortHost
+  readonly #user: UserMessages
+  readonly #userPort: MeshPort
   readonly #started: Promise<void>
   readonly #ready: Promise<void>
   #resolveReady!: () => void
   #identity: Identity | undefined
+  #releaseIdentity: (() => void) | undefined
   #protocolId = ''
-  #router: Router | undefined
-  #signaler: MeshSignaler | undefined
-  #network: MeshNetwork | undefined
-  #keepalive: TimerHandle | undefined
-  #maintainTimer: TimerHandle | undefined
+  #live: Live | undefined
+  #dialer: Dialer | undefined
+  #keepalive: Keepalive | undefined
+  #network: Network | undefined
   #closing: Promise<void> | undefined
-  #nonce = 0
-  #budgetReported = false
-  readonly #counters = { badFrames: 0, recvDropped: 0, dialFailures: 0, delivered: 0, forged: 0, stale: 0, rateLimited: 0 }
-  /** Codec totals of links already closed, so stats cover the whole life of the socket. */
-  readonly #closedTotals = { framesIn: 0, framesOut: 0, bodyOut: 0, wireOut: 0, wireIn: 0 }
+  readonly #counters = { badFrames: 0, forged: 0, stale: 0, rateLimited: 0 }
 
-  constructor(options: MeshSocketOptions = {}, services: MeshServices = {}) {
-    this.#options = resolveMeshOptions(options, services.network !== undefined)
+  /** `model`: the network model's tag in the protocol id ('mesh'; 'sync1'/'sync0', 'chord' for the models built on it). */
+  constructor(options: MeshOptions = {}, services: MeshServices = {}, model = 'mesh') {
+    this.#options = resolveMeshOptions(options)
+    this.#services = services
     this.#clock = services.clock ?? systemClock
-    this.#random = services.random ?? Math.random
-    this.#digest = services.digest ?? webDigest
-    this.#verifier = services.verifier ?? new SignatureVerifier()
-    this.#randomBytes = services.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)))
-    this.#candidates = new Candidates(this.#options.maxCandidates, this.#random)
     this.#ready = new Promise((resolve) => (this.#resolveReady = resolve))
-    const network =
-      services.network ??
-      webRtcNetwork({
-        signaling: this.#options.signaling,
-        iceServers: options.iceServers,
-        wrtc: options.wrtc,
-        WebSocket: options.WebSocket,
-        dialTimeoutMs: options.dialTimeoutMs,
-        connectionBudget: this.#options.connectionBudget,
-      })
-    this.#started = this.#start(network, options.identity)
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const socket = this
+    this.#portHost = {
+      get id() {
+        return socket.id
+      },
+      registry: this.#registry,
+      live: () => this.#alive(),
+      connect: (id) => this.connect(id),
+      report: (err) => this.#report(err),
+    }
+    this.#delivery = new Delivery({
+      registry: this.#registry,
+      proven: this.#options.security === 'signed',
+      reply: (protocol, to, sub, items) => openPort(this.#portHost, protocol).whisper(to, sub, ...items),
+      report: (err) => this.#report(err),
+    })
+    this.#user = new UserMessages({
+      emit: (m) => this.#events.listenerCount('message') > 0 && (this.#events.emit('message', m), true),
+      report: (err) => this.#report(err),
+      maxQueued: this.#options.maxQueuedMessages,
+    })
+    this.#userPort = this.register(this.#user)
+    if (services.network === undefined) throw new MeshError('INVALID_ARGUMENT', 'MeshSocket needs a network: import it from the package entry, or pass services.network')
+    this.#started = this.#start(services.network, options.identity, model)
     this.#started.catch((err: unknown) => this.#report(err instanceof P2PError ? err : new MeshError('MESH_CLOSED', 'mesh failed to start', { cause: err })))
   }
 
@@ -149,14 +140,14 @@ export class MeshSocket {
     return this.#identity.id
   }
 
-  /** The subnet's protocol id. */
+  /** The subnet's protocol id (subnet, model, transport name and security mode). */
   get protocolId(): string {
     return this.#protocolId
   }
 
   /** Ids of the direct peers (handshake complete). */
   get peers(): string[] {
-    return [...this.#peers.keys()]
+    return this.#live?.table.ids() ?? []
   }
 
   /** Resolves when connected to at least one peer, or alone in the network; rejects if start-up failed. */
@@ -171,16 +162,12 @@ export class MeshSocket {
 
   /** Handlers run in order on each user message; the first to return true consumes it. */
   registerHandler(handler: (message: ReceivedMessage) => boolean | void): () => void {
-    this.#handlers.push(handler)
-    return () => {
-      const i = this.#handlers.indexOf(handler)
-      if (i >= 0) this.#handlers.splice(i, 1)
-    }
+    return this.#user.addHandler(handler)
   }
 
   /** Takes up to `n` queued messages that no handler consumed (oldest first). */
   recv(n = 1): ReceivedMessage[] {
-    return this.#queue.splice(0, Math.max(0, n))
+    return this.#user.recv(n)
   }
 
   /**
@@ -188,66 +175,49 @@ export class MeshSocket {
    * wire cannot carry. Resolves when every neighbour link accepted it (await for backpressure).
    */
   send(...payload: unknown[]): Promise<void> {
-    const router = this.#live()
-    return this.#originate({ kind: 'broadcast', payload }, ({ body, id }) => router.broadcast(body, id))
+    return this.#user.send(this.#userPort, payload)
   }
 
   /** Sends `payload` to one node: directly if it is a neighbour, else routed through the mesh. */
   whisper(to: string, ...payload: unknown[]): Promise<void> {
-    const router = this.#live()
-    this.#checkPeerId(to, 'whisper(to, ...payload)')
-    const direct = this.#peers.get(to)
-    if (direct !== undefined) return direct.send({ kind: 'whisper', payload })
-    return this.#originate({ kind: 'routed-whisper', target: to, payload }, ({ body, id }) => router.route(body, id, to, false))
+    return this.#user.whisper(this.#userPort, to, payload)
   }
 
   /**
    * Opens a link to `id` now, beyond `maxOutgoing` (e.g. a node learned from the application).
    * Once this node has a neighbour the WebRTC negotiation is relayed through the mesh, so it works
-   * without the signaling server. Resolves when `id` is a peer; rejects with the dial's error.
+   * without the signaling server. Resolves when `id` is a peer; rejects with the dial's error;
+   * throws CONNECTION_BUDGET when the transport has no connections left.
    */
   connect(id: string): Promise<void> {
-    this.#live()
-    this.#checkPeerId(id, 'connect(id)')
-    if (this.#peers.has(id)) return Promise.resolve()
-    if (pageConnectionsCreated() >= this.#options.connectionBudget) {
-      throw new MeshError('CONNECTION_BUDGET', `connection budget of ${this.#options.connectionBudget} reached`)
-    }
-    return this.#network!.transport.dial(id).then((link) => {
-      if (this.#closing !== undefined) {
-        void link.close()
-        throw new MeshError('MESH_CLOSED', 'the mesh socket closed while connecting')
-      }
-      return new Promise<void>((resolve, reject) => {
-        const offPeer = this.#events.on('peer', (p) => {
-          if (p !== id) return
-          offPeer()
-          resolve()
-        })
-        this.#adopt(link, true).on('closed', (reason) => {
-          offPeer()
-          if (this.#peers.has(id)) resolve()
-          else reject(reason ?? new MeshError('HANDSHAKE_FAILED', `link to ${id} closed during the handshake`, { peerId: id }))
-        })
-      })
-    })
+    this.#alive()
+    checkPeerId(this, id, 'connect(id)')
+    if (this.#dialer === undefined) throw new MeshError('INVALID_ARGUMENT', 'the mesh is starting: await ready() first')
+    return this.#dialer.connect(id, () => this.#closing !== undefined)
+  }
+
+  /**
+   * Plugs a network model into this mesh (docs/ARCHITECTURE.md, "The protocol seam"): it owns the
+   * sub flags it claims (FLAG_TAKEN if another protocol has one), receives their messages decoded
+   * and the peer events, and sends through the returned port.
+   */
+  register<M>(protocol: MeshProtocol<M>): MeshPort {
+    if (this.#closing !== undefined) throw new MeshError('MESH_CLOSED', 'the mesh socket is closed')
+    this.#registry.add(protocol as MeshProtocol)
+    return openPort(this.#portHost, protocol as MeshProtocol)
   }
 
   get stats(): MeshStats {
-    const t = { ...this.#closedTotals }
-    for (const l of this.#links) addCodecTotals(t, l)
-    const r = this.#router?.stats ?? { originated: 0, relayed: 0, duplicates: 0, delivered: 0, signalsDropped: 0 }
+    const t = this.#live?.table.traffic() ?? { framesIn: 0, framesOut: 0, bodyOut: 0, wireOut: 0, wireIn: 0 }
+    const r = this.#live?.router.stats ?? { originated: 0, relayed: 0, duplicates: 0, delivered: 0, signalsDropped: 0 }
     const bodiesSent = t.wireOut - 4 * t.framesOut // LEN prefixes are not compression
     return {
       ...r,
-      delivered: this.#counters.delivered,
-      badFrames: this.#counters.badFrames,
-      forged: this.#counters.forged,
-      stale: this.#counters.stale,
-      rateLimited: this.#counters.rateLimited,
-      recvDropped: this.#counters.recvDropped,
-      dialFailures: this.#counters.dialFailures,
-      peers: this.#peers.size,
+      ...this.#counters,
+      delivered: this.#delivery.delivered,
+      recvDropped: this.#user.recvDropped,
+      dialFailures: this.#dialer?.dialFailures ?? 0,
+      peers: this.peers.length,
       messagesIn: t.framesIn,
       messagesOut: t.framesOut,
       bytesIn: t.wireIn,
@@ -259,10 +229,10 @@ export class MeshSocket {
   /** Idempotent: closes every link and the signaling connection; afterwards methods throw MESH_CLOSED. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#clock.clearTimeout(this.#keepalive)
-      this.#clock.clearTimeout(this.#maintainTimer)
+      this.#keepalive?.stop()
+      this.#dialer?.stop()
       await this.#started.catch(() => {})
-      await Promise.all([...this.#links].map((l) => l.close()))
+      await this.#live?.table.close()
       await this.#network?.close()
       this.#releaseIdentity?.()
       this.#resolveReady()
@@ -273,47 +243,78 @@ export class MeshSocket {
 
   // ---- start-up ---------------------------------------------------------------------------
 
-  async #start(factory: MeshNetworkFactory, identity: MeshSocketOptions['identity']): Promise<void> {
+  async #start(factory: NetworkFactory, identity: MeshOptions['identity'], model: string): Promise<void> {
+    const o = this.#options
+    const services = this.#services
     this.#identity = await this.#loadIdentity(identity)
-    const signed = this.#options.security === 'signed'
-    this.#protocolId = (signed ? signedProtocolId : makeProtocolId)(this.#options.subnet, this.#options.transportName)
+    const signed = o.security === 'signed'
+    this.#protocolId = (signed ? signedProtocolId : makeProtocolId)(o.subnet + model, o.transportName)
     const localId = this.#identity.id
-    this.#signaler = new MeshSignaler(localId, (to, blob) => this.#relaySignal(to, blob))
-    this.#router = new Router(
+    const signaler = new MeshSignaler(localId, (to, blob) => this.#relaySignal(to, blob))
+    const clock = this.#clock
+    const digest = services.digest ?? webDigest
+    const verifier = services.verifier ?? new SignatureVerifier()
+    const randomBytes = services.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)))
+    const variant = signed ? 'signed' : '0.7'
+    const table: PeerTable = new PeerTable(
       {
         localId,
-        now: () => this.#clock.now(),
-        neighbours: () => this.#peers.values(),
-        neighbour: (id) => this.#peers.get(id),
-        deliver: (kind, frame, payload) => this.#deliver(kind, frame, payload),
-        signal: (from, blob) => this.#signaler?.receive(from, blob),
+        protocolId: this.#protocolId,
+        codec: { compressions: o.compressions, maxFrameBytes: o.maxFrameBytes, variant },
+        clock,
+        handshakeTimeoutMs: o.handshakeTimeoutMs,
+        maxBadFrames: o.maxBadFrames,
+        digest,
+        seenBefore: (id) => router.seenBefore(id),
+        maxMessagesPerSecond: o.maxMessagesPerSecond,
+        rateLimitGraceMs: o.rateLimitGraceMs,
+        registry: this.#registry,
+        ...(signed ? { signing: { identity: this.#identity, verifier, maxClockSkewMs: o.maxClockSkewMs, randomBytes } } : {}),
       },
-      { seen: this.#options.seenCache, maxSignalRelaysPerMinute: this.#options.maxSignalRelaysPerMinute },
+      o,
     )
-    const network = await factory({ identity: this.#identity, protocolId: this.#protocolId, signaler: this.#signaler })
+    const router: Router = new Router(
+      {
+        localId,
+        now: () => clock.now(),
+        neighbours: () => table.peers.values(),
+        neighbour: (id) => table.peers.get(id),
+        deliver: (message, frame, from) => this.#delivery.deliver(message, frame, from.remoteId!),
+        signal: (from, blob) => signaler.receive(from, blob),
+      },
+      { seen: o.seenCache, maxSignalRelaysPerMinute: o.maxSignalRelaysPerMinute },
+    )
+    const originator = new Originator({ identity: this.#identity, protocolId: this.#protocolId, variant, maxFrameBytes: o.maxFrameBytes, clock, digest, seen: router.seen })
+    this.#live = { table, router, originator }
+    this.#watch(table)
+    const network = await factory({ identity: this.#identity, protocolId: this.#protocolId, signaler })
     this.#network = network
     if (this.#closing !== undefined) return void (await network.close())
-    this.#signaler.attachServer(network.server)
-    network.transport.on('link', (link) => this.#accept(link))
+    signaler.attachServer(network.server)
+    network.transport.on('link', (link) => (this.#closing === undefined ? table.accept(link) : void link.close()))
     network.transport.on('error', (err) => this.#report(err))
-    for (const id of network.bootstrap) this.#candidates.add(id, this.#clock.now())
-    this.#scheduleKeepalive()
-    this.#maintain()
+    this.#dialer = new Dialer({ localId, network, table, clock, random: services.random ?? Math.random, report: (err) => this.#report(err), alone: () => this.#resolveReady() }, o)
+    this.#dialer.learn(network.bootstrap)
+    this.#keepalive = new Keepalive(clock, o, () => table.peers.values())
+    this.#keepalive.start()
+    this.#dialer.maintain()
   }
 
   /**
    * The identity option: an Identity or key pair of the application's, 'ephemeral', or
-   * 'persistent' (IndexedDB). Without the option, persistent where IndexedDB exists; if the
-   * store fails then, the error is reported and a fresh identity used (asked for explicitly,
-   * start-up fails with it instead).
+   * 'persistent' (the injected store: IndexedDB). Without the option, persistent where a store is
+   * injected; if the store fails then, the error is reported and a fresh identity used (asked
+   * for explicitly, start-up fails with it instead).
    */
-  async #loadIdentity(option: MeshSocketOptions['identity']): Promise<Identity> {
+  async #loadIdentity(option: MeshOptions['identity']): Promise<Identity> {
     if (option instanceof Identity) return option
     if (typeof option === 'object' && option !== null) return Identity.fromKeyPair(option as IdentityKeyPair)
-    if (option === 'ephemeral' || (option === undefined && typeof indexedDB === 'undefined')) return Identity.generate()
+    const store = this.#services.identityStore
+    if (option === 'ephemeral' || (option === undefined && store === undefined)) return Identity.generate()
     if (option !== undefined && option !== 'persistent') throw new MeshError('INVALID_ARGUMENT', `option identity: unknown value ${String(option)}`)
+    if (store === undefined) throw new MeshError('INVALID_ARGUMENT', "identity 'persistent' needs an identity store (IndexedDB)")
     try {
-      const stored = await loadIdentity({ subnet: this.#options.subnet })
+      const stored = await store(this.#options.subnet)
       this.#releaseIdentity = () => stored.release()
       if (this.#closing !== undefined) stored.release()
       return stored.identity
@@ -324,265 +325,69 @@ export class MeshSocket {
     }
   }
 
-  // ---- links --------------------------------------------------------------------------------
-
-  #accept(link: Link): void {
-    if (this.#closing !== undefined) return void link.close()
-    let handshaking = 0
-    for (const l of this.#links) if (l.state === 'handshaking' || l.state === 'authenticating') handshaking++
-    if (handshaking >= this.#options.maxPendingHandshakes) {
-      this.#report(new MeshError('TOO_MANY_HANDSHAKES', `${handshaking} links are already in their handshake; closed a new one`, { peerId: link.remoteId }))
-      return void link.close()
-    }
-    let incoming = 0
-    for (const l of this.#links) if (!l.outgoing && !this.#courtesy.has(l)) incoming++
-    // Full: still shake hands, hand the newcomer our peer list to dial instead, then close.
-    const peer = this.#adopt(link, false)
-    if (incoming >= this.#options.maxIncoming) this.#courtesy.add(peer)
-  }
-
-  #adopt(link: Link, outgoing: boolean): PeerLink {
-    const peer = new PeerLink(link, outgoing, {
-      localId: this.id,
-      protocolId: this.#protocolId,
-      codec: { compressions: this.#options.compressions, maxFrameBytes: this.#options.maxFrameBytes, variant: this.#variant },
-      clock: this.#clock,
-      handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
-      maxBadFrames: this.#options.maxBadFrames,
-      digest: this.#digest,
-      seenBefore: (id) => this.#router!.seenBefore(id),
-      maxMessagesPerSecond: this.#options.maxMessagesPerSecond,
-      rateLimitGraceMs: this.#options.rateLimitGraceMs,
-      ...(this.#options.security === 'signed'
-        ? { signing: { identity: this.#identity!, verifier: this.#verifier, maxClockSkewMs: this.#options.maxClockSkewMs, randomBytes: this.#randomBytes } }
-        : {}),
+  /** What the peer table tells: peers come and go, messages, what was dropped. */
+  #watch(table: PeerTable): void {
+    table.on('peer', (id) => {
+      this.#delivery.peer(id)
+      this.#events.emit('peer', id)
+      this.#resolveReady()
     })
-    this.#links.add(peer)
-    peer.on('ready', () => this.#onReady(peer))
-    peer.on('closed', (reason) => this.#onClosed(peer, reason))
-    peer.on('bad-frame', (err) => {
+    table.on('peer-left', (id, reason) => {
+      this.#delivery.peerLeft(id, reason)
+      this.#events.emit('peer-left', id, reason)
+    })
+    table.on('link-closed', (_peer, reason) => {
+      if (reason instanceof MeshError && reason.code === 'BAD_FRAME') this.#counters.badFrames++
+      if (reason instanceof MeshError) this.#report(reason)
+    })
+    table.on('bad-frame', (err) => {
       if (err.code === 'FORGED') this.#counters.forged++
       else this.#counters.badFrames++
       this.#report(err)
     })
-    peer.on('dropped', (why) => void (why === 'stale' ? this.#counters.stale++ : this.#counters.rateLimited++))
-    peer.on('message', (message, frame) => this.#onMessage(peer, message, frame))
-    peer.start()
-    return peer
+    table.on('dropped', (why) => void (why === 'stale' ? this.#counters.stale++ : this.#counters.rateLimited++))
+    table.on('error', (err) => this.#report(err))
+    table.on('message', (peer, message, frame) => this.#onMessage(peer, message, frame))
   }
 
-  #onReady(peer: PeerLink): void {
-    const id = peer.remoteId!
-    if (this.#courtesy.has(peer)) {
-      void peer.send({ kind: 'peers', peers: this.peers.filter((p) => p !== id) }).then(() => peer.close())
-      return
-    }
-    this.#candidates.succeeded(id)
-    const existing = this.#peers.get(id)
-    if (existing !== undefined) {
-      // Both dialled at once: keep the link dialled by the smaller id, on both sides alike.
-      const dialer = (l: PeerLink): string => (l.outgoing ? this.id : id)
-      const keep = dialer(peer) === (this.id < id ? this.id : id) ? peer : existing
-      const drop = keep === peer ? existing : peer
-      this.#peers.set(id, keep)
-      void drop.close()
-      return
-    }
-    this.#peers.set(id, peer)
-    void peer.send({ kind: 'peers', peers: this.peers.filter((p) => p !== id) })
-    this.#events.emit('peer', id)
-    this.#resolveReady()
-  }
-
-  #onClosed(peer: PeerLink, reason: P2PError | undefined): void {
-    this.#links.delete(peer)
-    this.#courtesy.delete(peer)
-    addCodecTotals(this.#closedTotals, peer)
-    const id = peer.remoteId
-    // A link we dialled that ended with an error (refused, handshake failed, died) makes its
-    // node wait out a backoff before we dial it again: no tight redial loop burning connections.
-    if (peer.outgoing && reason !== undefined && id !== undefined) this.#candidates.failed(id, this.#clock.now())
-    if (id !== undefined && this.#peers.get(id) === peer) {
-      this.#peers.delete(id)
-      this.#events.emit('peer-left', id, reason)
-    }
-    if (reason instanceof MeshError && reason.code === 'BAD_FRAME') this.#counters.badFrames++
-    if (reason instanceof MeshError) this.#report(reason)
-    if (id !== undefined && reason instanceof MeshError && reason.code === 'SUBNET_MISMATCH') this.#candidates.forget(id)
-    this.#scheduleMaintain(0)
-  }
-
+  /** The mesh's own link messages; protocol messages go to their owner (directly, or through the router). */
   #onMessage(peer: PeerLink, message: MeshMessage, frame: DecodedFrame): void {
+    const { table, router } = this.#live!
     switch (message.kind) {
       case 'ping':
         return void peer.send({ kind: 'pong', nonce: message.nonce })
-      case 'pong':
-      case 'handshake':
-        return
       case 'peers':
-        for (const id of message.peers) if (id !== this.id) this.#candidates.add(id, this.#clock.now())
-        return this.#scheduleMaintain(0)
+        this.#dialer?.learn(message.peers)
+        return this.#dialer?.schedule(0)
       case 'peers-request':
-        return void peer.send({ kind: 'peers', peers: this.peers.filter((p) => p !== peer.remoteId) })
+        return void peer.send({ kind: 'peers', peers: table.ids(peer.remoteId) })
       case 'whisper':
         if (frame.sender !== peer.remoteId) {
           this.#counters.badFrames++
           return this.#report(new MeshError('BAD_FRAME', `neighbour ${peer.remoteId ?? '?'} sent a direct whisper as ${frame.sender}`, { peerId: peer.remoteId }))
         }
-        return this.#deliver('whisper', frame, message.payload)
-      default:
-        return this.#router?.receive(peer, message, frame)
+        return this.#delivery.deliver(message, frame, peer.remoteId)
+      case 'broadcast':
+      case 'routed-whisper':
+      case 'routed-signal':
+        return router.receive(peer, message, frame)
+      default: // pong, handshake, auth
+        return
     }
-  }
-
-  // ---- delivery -------------------------------------------------------------------------------
-
-  #deliver(type: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[]): void {
-    const sender = frame.sender
-    const message: ReceivedMessage = {
-      type,
-      sender,
-      payload,
-      id: toHex(frame.id),
-      time: frame.time,
-      reply: (...args: unknown[]) => this.whisper(sender, ...args),
-    }
-    this.#counters.delivered++
-    for (const handler of [...this.#handlers]) {
-      try {
-        if (handler(message) === true) return
-      } catch (err: unknown) {
-        this.#report(new MeshError('HANDLER_FAILED', 'a message handler threw', { cause: err, peerId: sender }))
-      }
-    }
-    // Event listeners get it; without any, it waits in the recv() queue (bounded, oldest dropped).
-    if (this.#events.listenerCount('message') > 0) return this.#events.emit('message', message)
-    this.#queue.push(message)
-    if (this.#queue.length > this.#options.maxQueuedMessages) {
-      this.#queue.shift()
-      this.#counters.recvDropped++
-    }
-  }
-
-  // ---- peer management ----------------------------------------------------------------------
-
-  #scheduleMaintain(ms: number): void {
-    if (this.#closing !== undefined) return
-    this.#clock.clearTimeout(this.#maintainTimer)
-    this.#maintainTimer = this.#clock.setTimeout(() => this.#maintain(), ms)
-  }
-
-  /** Dials candidates until `maxOutgoing` outgoing links exist or are being made. */
-  #maintain(): void {
-    if (this.#closing !== undefined || this.#network === undefined) return
-    const now = this.#clock.now()
-    let outgoing = this.#dialing.size
-    for (const l of this.#links) if (l.outgoing) outgoing++
-    const taken = new Set<string | undefined>([this.id, ...this.#dialing, ...[...this.#links].map((l) => l.remoteId)])
-    while (outgoing < this.#options.maxOutgoing) {
-      if (pageConnectionsCreated() >= this.#options.connectionBudget) {
-        if (!this.#budgetReported) this.#report(new MeshError('CONNECTION_BUDGET', `connection budget of ${this.#options.connectionBudget} reached: not dialling`))
-        this.#budgetReported = true
-        break
-      }
-      const id = this.#candidates.pick(now, (c) => !taken.has(c))
-      if (id === undefined) break
-      taken.add(id)
-      outgoing++
-      this.#dial(id)
-    }
-    if (this.#peers.size === 0 && this.#dialing.size === 0 && this.#links.size === 0) this.#resolveReady() // alone
-    const next = this.#candidates.nextAttemptAt(now)
-    this.#scheduleMaintain(Math.max(this.#options.maintainIntervalMs, next === undefined ? 0 : next - now))
-  }
-
-  #dial(id: string): void {
-    this.#dialing.add(id)
-    this.#network!.transport.dial(id).then(
-      (link) => {
-        this.#dialing.delete(id)
-        if (this.#closing !== undefined) return void link.close()
-        this.#adopt(link, true)
-      },
-      () => {
-        this.#dialing.delete(id)
-        this.#counters.dialFailures++
-        this.#candidates.failed(id, this.#clock.now())
-        this.#scheduleMaintain(0)
-      },
-    )
-  }
-
-  // ---- keepalive ------------------------------------------------------------------------------
-
-  #scheduleKeepalive(): void {
-    const due = this.#clock.now() + this.#options.keepaliveMs
-    this.#keepalive = this.#clock.setTimeout(() => {
-      const now = this.#clock.now()
-      // If this timer itself ran late, our own thread was stalled (a busy page, a huge message
-      // being decoded): messages from peers may be waiting unprocessed behind the stall, so
-      // silence is not evidence this round. Ping, and judge on the next round.
-      const stalled = now - due > this.#options.keepaliveMs
-      for (const peer of [...this.#peers.values()]) {
-        if (!stalled && now - peer.lastHeard > this.#options.peerTimeoutMs) {
-          peer.fail(new MeshError('PEER_TIMEOUT', `nothing from ${peer.remoteId ?? '?'} for ${now - peer.lastHeard} ms`, { peerId: peer.remoteId }))
-        } else if (now - peer.lastSent >= this.#options.keepaliveMs) {
-          void peer.send({ kind: 'ping', nonce: ++this.#nonce })
-        }
-      }
-      if (this.#closing === undefined) this.#scheduleKeepalive()
-    }, this.#options.keepaliveMs)
   }
 
   // ---- helpers --------------------------------------------------------------------------------
 
-  #live(): Router {
+  #alive(): Live {
     if (this.#closing !== undefined) throw new MeshError('MESH_CLOSED', 'the mesh socket is closed')
-    if (this.#router === undefined) throw new MeshError('INVALID_ARGUMENT', 'the mesh is starting: await ready() first')
-    return this.#router
-  }
-
-  /**
-   * Encodes one of our flooded/routed messages (throwing at once if the wire cannot carry it) and
-   * hands it to `go` once its id is known; our messages leave in call order. In 0.7 two identical
-   * messages in the same second have the same id, so the second would be dropped as a duplicate
-   * everywhere; a repeat gets its timestamp moved on by a second until its id is new.
-   */
-  #originate(message: MeshMessage, go: (m: { body: Uint8Array; id: Uint8Array }) => Promise<void>): Promise<void> {
-    const limits = { maxFrameBytes: this.#options.maxFrameBytes, variant: this.#variant }
-    const t0 = Math.floor(this.#clock.now() / 1000)
-    const first = packFrame(meshFrame(message, this.id, t0), limits)
-    const unique = (packed: Uint8Array, t: number): MaybePromise<{ packed: Uint8Array; id: Uint8Array }> =>
-      andThen(this.#digest(packed), (id) => {
-        if (!this.#router!.seen.has(binaryKey(id), this.#clock.now())) return { packed, id }
-        return unique(packFrame(meshFrame(message, this.id, t + 1), limits), t + 1)
-      })
-    // Signed mode: flooded and routed messages carry our signature of their id.
-    const seal = ({ packed, id }: { packed: Uint8Array; id: Uint8Array }): MaybePromise<{ body: Uint8Array; id: Uint8Array }> => {
-      if (this.#variant === '0.7') return { body: sealBody(packed, id), id }
-      const identity = this.#identity!
-      return identity.sign(signingInput(this.#protocolId, id)).then((signature) => ({
-        body: sealBody(packed, id, 'signed', { publicKey: identity.publicKey, signature }),
-        id,
-      }))
-    }
-    return this.#outbox.run(() => andThen(andThen(unique(first, t0), seal), go))
-  }
-
-  /** The frame layout of this socket's links. */
-  get #variant(): FrameVariant {
-    return this.#options.security === 'signed' ? 'signed' : '0.7'
-  }
-
-  #checkPeerId(id: unknown, call: string): asserts id is string {
-    if (!isB58(id)) throw new MeshError('INVALID_ARGUMENT', `${call} needs a node id (base58)`)
-    if (id === this.id) throw new MeshError('INVALID_ARGUMENT', `${call}: that is this node's own id`)
+    if (this.#live === undefined) throw new MeshError('INVALID_ARGUMENT', 'the mesh is starting: await ready() first')
+    return this.#live
   }
 
   #relaySignal(to: string, blob: Record<string, unknown>): boolean {
-    if (this.#peers.size === 0 || this.#router === undefined || this.#closing !== undefined) return false
-    const router = this.#router
-    void this.#originate({ kind: 'routed-signal', target: to, blob }, ({ body, id }) => router.route(body, id, to, true)).catch(() => {})
+    const live = this.#live
+    if (live === undefined || live.table.peers.size === 0 || this.#closing !== undefined) return false
+    void live.originator.originate({ kind: 'routed-signal', target: to, blob }, ({ body, id }) => live.router.route(body, id, to, true)).catch(() => {})
     return true
   }
 
@@ -591,14 +396,5 @@ export class MeshSocket {
   }
 }
 
-function addCodecTotals(t: { framesIn: number; framesOut: number; bodyOut: number; wireOut: number; wireIn: number }, link: PeerLink): void {
-  const c = link.codec.stats
-  t.framesIn += link.arrived.frames
-  t.framesOut += c.framesOut
-  t.bodyOut += c.bodyBytesOut
-  t.wireOut += c.wireBytesOut
-  t.wireIn += link.arrived.bytes
-}
-
 export { MESH_DEFAULTS }
-export type { MeshSocketOptions }
+export type { MeshOptions, ReceivedMessage }

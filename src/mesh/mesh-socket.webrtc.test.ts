@@ -7,8 +7,8 @@ import { loopbackOnlyWrtc } from '../testing/node-webrtc.js'
 import { waitFor } from '../testing/wait-for.js'
 import type { SignalingSocketConstructor } from '../transport/signaling/signaling-client.js'
 import { pageConnectionsCreated } from '../transport/webrtc/webrtc-transport.js'
-import { MeshSocket, type ReceivedMessage } from './mesh-socket.js'
-import type { MeshSocketOptions } from './options.js'
+import { MeshSocket, type MeshSocketOptions } from '../platform.js'
+import type { ReceivedMessage } from './mesh-socket.js'
 
 // MeshSocket over real WebRTC in Node (@roamhq/wrtc), inside the loopback-only namespace that
 // `npm test` makes. Waits are on state (waitFor), never fixed sleeps.

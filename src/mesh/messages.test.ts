@@ -3,13 +3,26 @@ import { describe, expect, it } from 'vitest'
 import { WireError } from '../errors.js'
 import { wireValue } from '../testing/arbitraries.js'
 import { FLAGS, decodeFrame, encodeFrame } from '../wire/index.js'
+import { meshRegistry } from '../testing/mesh-registry.js'
 import { MAX_PEERS_PER_MESSAGE, MESH_FLAGS, decodeMeshMessage, meshFrame, type MeshMessage } from './messages.js'
 
 const A = '6VnYj9LjoVLTvU3uPhy4nxm6yv2wEvhaRtGHeV9wwFngWGGqKAzuZ8jK6gFuvq737V'
 const B = '7g4Ru6i6ZExWJpFnD47FUyEjtBks32BzfKjrTZbmaT5Huw1GUuHBjVRTrhGamexqbp'
 const NET = 'EpAmyZWv9rZUKmjQgU3FTUD4GrJHvVEXizmghVBc8eGD'
 
-const roundTrip = (m: MeshMessage, sender = A): MeshMessage => decodeMeshMessage(decodeFrame(encodeFrame(meshFrame(m, sender, 1))))
+const registry = meshRegistry()
+/** Decoded as a plain mesh does, without the claim it was decoded under (compared separately). */
+const roundTrip = (m: MeshMessage, sender = A): MeshMessage => {
+  const decoded = decodeMeshMessage(decodeFrame(encodeFrame(meshFrame(m, sender, 1))), registry)
+  if ('claim' in decoded) {
+    const { claim, value, ...rest } = decoded
+    expect(claim?.protocol.name).toBe('user')
+    expect(value).toEqual(decoded.payload)
+    return rest
+  }
+  return decoded
+}
+const USER = { broadcast: 0x00, whisper: 0x02, 'routed-whisper': 0x02 } as const
 
 describe('mesh messages', () => {
   it('round-trip every kind', () => {
@@ -24,14 +37,14 @@ describe('mesh messages', () => {
       { kind: 'routed-whisper', target: B, payload: ['hi'] },
       { kind: 'routed-signal', target: B, blob: { v: 1, s: 'x', d: { type: 'offer', sdp: 'v=0' } } },
     ]
-    for (const m of messages) expect(roundTrip(m)).toEqual(m)
+    for (const m of messages) expect(roundTrip(m)).toEqual('payload' in m ? { ...m, sub: USER[m.kind] } : m)
   })
 
   it('user payloads round-trip whatever they hold', () => {
     fc.assert(
       fc.property(fc.array(wireValue, { maxLength: 5 }), (payload) => {
-        expect(roundTrip({ kind: 'broadcast', payload })).toEqual({ kind: 'broadcast', payload })
-        expect(roundTrip({ kind: 'routed-whisper', target: B, payload })).toEqual({ kind: 'routed-whisper', target: B, payload })
+        expect(roundTrip({ kind: 'broadcast', payload })).toEqual({ kind: 'broadcast', sub: 0x00, payload })
+        expect(roundTrip({ kind: 'routed-whisper', target: B, payload })).toEqual({ kind: 'routed-whisper', sub: 0x02, target: B, payload })
       }),
     )
   })
@@ -60,12 +73,12 @@ describe('mesh messages', () => {
       frame(FLAGS.forward, [FLAGS.broadcast, B]),
       frame(0x40, [0x40]),
     ]
-    for (const f of cases) expect(() => decodeMeshMessage(f)).toThrow(WireError)
+    for (const f of cases) expect(() => decodeMeshMessage(f, registry)).toThrow(WireError)
   })
 
   it('dedupes peer ids and ignores unknown compression methods', () => {
     const f = decodeFrame(encodeFrame({ type: FLAGS.whisper, sender: A, time: 1, payload: [FLAGS.peers, [[[], B], [[], B], [['h', 1], A]]] }))
-    expect(decodeMeshMessage(f)).toEqual({ kind: 'peers', peers: [B, A] })
+    expect(decodeMeshMessage(f, registry)).toEqual({ kind: 'peers', peers: [B, A] })
     const hs = decodeFrame(encodeFrame({ type: FLAGS.whisper, sender: A, time: 1, payload: [FLAGS.handshake, A, NET, [], [0x10, 0x13, 'x']] }))
     expect(decodeMeshMessage(hs)).toMatchObject({ compressions: [0x13] })
   })

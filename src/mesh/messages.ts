@@ -4,6 +4,7 @@ import { isB58, MAX_B58_LENGTH } from '../wire/base58.js'
 import { sanitizeCompressionList } from '../wire/compression.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type DecodedFrame, type FrameMessage } from '../wire/frame.js'
 import { NONCE_BYTES } from '../wire/signed.js'
+import { decodeClaimed, type ProtocolRegistry, type RegisteredClaim, type Route } from './protocol.js'
 
 /**
  * The mesh's messages, as frames (docs/protocol.md, "Mesh"). One validating decoder turns a
@@ -15,11 +16,14 @@ import { NONCE_BYTES } from '../wire/signed.js'
  *   whisper     auth         signature                             signed mode: proof of the key, per link
  *   whisper     peers        [[[], id], …]                         peer exchange (0.7 shape)
  *   whisper     request      —                                     please send your peers
- *   whisper     whisper      …user values                          a user whisper to a neighbour
+ *   whisper     (claimed)    …items                                a protocol's whisper to a neighbour
  *   ping/pong   ping/pong    nonce                                 keepalive
- *   broadcast   broadcast    …user values                          flooded user broadcast
- *   forward     whisper      target id, …user values               user whisper routed to a non-neighbour
+ *   broadcast   (claimed)    …items                                a protocol's flooded message
+ *   forward     (claimed)    target id, …items                     a protocol's message routed to any node
  *   forward     signal       target id, blob                       WebRTC signal relayed through the mesh
+ *
+ * "(claimed)": a sub flag a protocol registered on that route (protocol.ts). User messages are the
+ * first protocol: broadcast 0x00 on broadcast, whisper 0x02 on whisper and on forward (0.7's).
  */
 export const MESH_FLAGS = { ...FLAGS, signal: 0x12, auth: 0x13 } as const
 
@@ -30,10 +34,33 @@ export type MeshMessage =
   | { kind: 'peers-request' }
   | { kind: 'ping'; nonce: number }
   | { kind: 'pong'; nonce: number }
+  | ProtocolWire
+  | { kind: 'routed-signal'; target: string; blob: Record<string, unknown> }
+
+/**
+ * A protocol's message on one of the three routes. `sub` defaults to the user messages' flag
+ * (broadcast 0x00, whisper 0x02). Decoded with a registry, `claim` names its owner and `value` is
+ * what the owner's decoder made of `payload`.
+ */
+export type ProtocolWire = (
   | { kind: 'broadcast'; payload: unknown[] }
   | { kind: 'whisper'; payload: unknown[] }
   | { kind: 'routed-whisper'; target: string; payload: unknown[] }
-  | { kind: 'routed-signal'; target: string; blob: Record<string, unknown> }
+) & { sub?: number; claim?: RegisteredClaim; value?: unknown }
+
+/** The user messages' sub flag per route (0.7's). */
+export const USER_SUB: Readonly<Record<Route, number>> = { broadcast: FLAGS.broadcast, whisper: FLAGS.whisper, routed: FLAGS.whisper }
+
+/** Sub flags the mesh keeps for its own link messages, per route. */
+export const MESH_RESERVED: Readonly<Partial<Record<Route, readonly number[]>>> = {
+  whisper: [FLAGS.handshake, FLAGS.peers, FLAGS.request, MESH_FLAGS.auth],
+  routed: [MESH_FLAGS.signal],
+}
+
+/** The route of a protocol message kind. */
+export function routeOf(message: ProtocolWire): Route {
+  return message.kind === 'routed-whisper' ? 'routed' : message.kind
+}
 
 /** Most peer ids accepted in (and sent in) one peers message. */
 export const MAX_PEERS_PER_MESSAGE = 64
@@ -65,13 +92,32 @@ function bad(what: string): WireError {
   return new WireError('FRAME_SHAPE', `malformed ${what}`)
 }
 
-/** Classifies a frame. Throws FRAME_SHAPE (a WireError) for anything the mesh does not speak. */
-export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
+/**
+ * A protocol message of `kind`, `sub`: with a registry, only a claimed sub flag, decoded by its
+ * owner (FRAME_SHAPE otherwise); without one (test peers, fuzz targets), any sub flag as it is.
+ */
+function claimed(registry: ProtocolRegistry | undefined, message: ProtocolWire & { sub: number }): ProtocolWire {
+  if (registry === undefined) return message
+  const claim = registry.lookup(routeOf(message), message.sub)
+  if (claim === undefined) throw bad(`${message.kind} sub flag ${String(message.sub)}`)
+  return { ...message, claim, value: decodeClaimed(claim, message.payload) }
+}
+
+function isSub(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff
+}
+
+/**
+ * Classifies a frame. Throws FRAME_SHAPE (a WireError) for anything the mesh does not speak: with
+ * `registry`, also for a protocol message whose sub flag nobody claimed or whose items its
+ * owner's decoder refused.
+ */
+export function decodeMeshMessage(frame: DecodedFrame, registry?: ProtocolRegistry): MeshMessage {
   const [sub, ...rest] = frame.payload
   switch (frame.type) {
     case FLAGS.broadcast:
-      if (sub !== FLAGS.broadcast) throw bad('broadcast')
-      return { kind: 'broadcast', payload: rest }
+      if (!isSub(sub)) throw bad('broadcast')
+      return claimed(registry, { kind: 'broadcast', sub, payload: rest })
     case FLAGS.ping:
     case FLAGS.pong: {
       if (sub !== frame.type || !isNonce(rest[0])) throw bad('keepalive')
@@ -79,8 +125,6 @@ export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
     }
     case FLAGS.whisper:
       switch (sub) {
-        case FLAGS.whisper:
-          return { kind: 'whisper', payload: rest }
         case FLAGS.handshake: {
           const id = asId(rest[0])
           const protocolId = asId(rest[1])
@@ -113,17 +157,19 @@ export function decodeMeshMessage(frame: DecodedFrame): MeshMessage {
         case FLAGS.request:
           return { kind: 'peers-request' }
         default:
-          throw bad('whisper sub flag')
+          if (!isSub(sub)) throw bad('whisper sub flag')
+          return claimed(registry, { kind: 'whisper', sub, payload: rest })
       }
     case FLAGS.forward: {
       const [rawTarget, ...body] = rest
       const target = asId(rawTarget)
       if (target === undefined) throw bad('forward target')
-      if (sub === FLAGS.whisper) return { kind: 'routed-whisper', target, payload: body }
-      if (sub === MESH_FLAGS.signal && body.length === 1 && isPlainRecord(body[0])) {
-        return { kind: 'routed-signal', target, blob: body[0] }
+      if (sub === MESH_FLAGS.signal) {
+        if (body.length === 1 && isPlainRecord(body[0])) return { kind: 'routed-signal', target, blob: body[0] }
+        throw bad('forward signal')
       }
-      throw bad('forward')
+      if (!isSub(sub)) throw bad('forward')
+      return claimed(registry, { kind: 'routed-whisper', sub, target, payload: body })
     }
     default:
       throw bad(`main flag 0x${frame.type.toString(16)}`)
@@ -149,11 +195,11 @@ export function meshFrame(message: MeshMessage, sender: string, time: number): F
     case 'pong':
       return f(FLAGS.pong, [FLAGS.pong, message.nonce])
     case 'broadcast':
-      return f(FLAGS.broadcast, [FLAGS.broadcast, ...message.payload])
+      return f(FLAGS.broadcast, [message.sub ?? USER_SUB.broadcast, ...message.payload])
     case 'whisper':
-      return f(FLAGS.whisper, [FLAGS.whisper, ...message.payload])
+      return f(FLAGS.whisper, [message.sub ?? USER_SUB.whisper, ...message.payload])
     case 'routed-whisper':
-      return f(FLAGS.forward, [FLAGS.whisper, message.target, ...message.payload])
+      return f(FLAGS.forward, [message.sub ?? USER_SUB.routed, message.target, ...message.payload])
     case 'routed-signal':
       return f(FLAGS.forward, [MESH_FLAGS.signal, message.target, message.blob])
   }
@@ -164,7 +210,11 @@ export function needsSignature(message: MeshMessage): boolean {
   return message.kind === 'broadcast' || message.kind === 'routed-whisper' || message.kind === 'routed-signal'
 }
 
-/** Link-management messages are sent on the urgent lane: they must not wait behind bulk data. */
+/**
+ * Link-management messages are sent on the urgent lane: they must not wait behind bulk data; so
+ * are a protocol's messages whose claim says `urgent`.
+ */
 export function isControl(message: MeshMessage): boolean {
-  return message.kind !== 'broadcast' && message.kind !== 'whisper' && message.kind !== 'routed-whisper'
+  if (message.kind === 'broadcast' || message.kind === 'whisper' || message.kind === 'routed-whisper') return message.claim?.claim.urgent === true
+  return true
 }

@@ -1,20 +1,18 @@
 import { MeshError } from '../errors.js'
-import type { SignalingSocketConstructor } from '../transport/signaling/signaling-client.js'
-import type { WrtcImplementation } from '../transport/webrtc/webrtc-transport.js'
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
 import { FRAME_DEFAULTS } from '../wire/frame.js'
 import type { Identity, IdentityKeyPair } from '../wire/identity.js'
 import type { SeenCacheLimits } from './seen-cache.js'
 
-export interface MeshSocketOptions {
-  /** The signaling server's URL (required with the default WebRTC network). */
-  signaling?: string
+/**
+ * The mesh's own options. The network's (signaling URL, ICE servers, WebRTC for Node, connection
+ * budget) are the network factory's: MeshSocketOptions in the package entry joins the two.
+ */
+export interface MeshOptions {
   /** Nodes of different subnets refuse each other. Default 'default'. */
   subnet?: string
   /** Part of the protocol id with the subnet. Default 'webrtc'. */
   transportName?: string
-  /** STUN/TURN servers; default: what the signaling server hands out (none unless configured). */
-  iceServers?: RTCIceServer[]
   /**
    * Signed mode (default 'signed'): every link proves its key in the handshake, flooded and routed
    * messages carry their sender's Ed25519 signature, forgeries are dropped. 'unsigned' speaks
@@ -54,18 +52,12 @@ export interface MeshSocketOptions {
   maxBadFrames?: number
   /** Unclaimed messages kept for recv(); the oldest is dropped past it. Default 1 024. */
   maxQueuedMessages?: number
-  /** Stop dialling once the page has created this many RTCPeerConnections (Chromium: 500 per page). Default 400. */
-  connectionBudget?: number
   /** Dial candidates remembered. Default 256. */
   maxCandidates?: number
+  /** A node with no link and nobody left to dial asks the network (signaling server) for nodes at most this often. Default 10 000 ms. */
+  rediscoverMs?: number
   seenCache?: Partial<SeenCacheLimits>
   maxFrameBytes?: number
-  /** Give up on a WebRTC connection attempt after this long. Default 20 000 ms (WebRtcTransport's). */
-  dialTimeoutMs?: number
-  /** Node only: a WebRTC implementation (`@roamhq/wrtc`). */
-  wrtc?: WrtcImplementation
-  /** Node 20 only: a WebSocket implementation (`ws`) for the signaling client. */
-  WebSocket?: SignalingSocketConstructor
 }
 
 interface MeshDefaults {
@@ -84,8 +76,8 @@ interface MeshDefaults {
   handshakeTimeoutMs: number
   maxBadFrames: number
   maxQueuedMessages: number
-  connectionBudget: number
   maxCandidates: number
+  rediscoverMs: number
   /** How often peer maintenance runs when nothing triggers it. */
   maintainIntervalMs: number
 }
@@ -106,26 +98,21 @@ export const MESH_DEFAULTS: Readonly<MeshDefaults> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   maxBadFrames: 16,
   maxQueuedMessages: 1_024,
-  connectionBudget: 400,
   maxCandidates: 256,
+  rediscoverMs: 10_000,
   maintainIntervalMs: 2_000,
 })
 
 export type ResolvedMeshOptions = MeshDefaults & {
-  signaling: string
   compressions: number[]
   seenCache: Partial<SeenCacheLimits>
   maxFrameBytes: number
 }
 
 /** Fills defaults and checks values; throws INVALID_ARGUMENT naming the bad option. */
-export function resolveMeshOptions(options: MeshSocketOptions, customNetwork: boolean): ResolvedMeshOptions {
-  if (!customNetwork && (typeof options.signaling !== 'string' || options.signaling === '')) {
-    throw new MeshError('INVALID_ARGUMENT', 'MeshSocket needs a `signaling` server URL')
-  }
+export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
   const resolved: ResolvedMeshOptions = {
     ...MESH_DEFAULTS,
-    signaling: options.signaling ?? '',
     subnet: options.subnet ?? MESH_DEFAULTS.subnet,
     transportName: options.transportName ?? MESH_DEFAULTS.transportName,
     security: options.security ?? MESH_DEFAULTS.security,
@@ -141,13 +128,13 @@ export function resolveMeshOptions(options: MeshSocketOptions, customNetwork: bo
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? MESH_DEFAULTS.handshakeTimeoutMs,
     maxBadFrames: options.maxBadFrames ?? MESH_DEFAULTS.maxBadFrames,
     maxQueuedMessages: options.maxQueuedMessages ?? MESH_DEFAULTS.maxQueuedMessages,
-    connectionBudget: options.connectionBudget ?? MESH_DEFAULTS.connectionBudget,
     maxCandidates: options.maxCandidates ?? MESH_DEFAULTS.maxCandidates,
+    rediscoverMs: options.rediscoverMs ?? MESH_DEFAULTS.rediscoverMs,
     compressions: options.compressions ?? [...SUPPORTED_COMPRESSIONS],
     seenCache: options.seenCache ?? {},
     maxFrameBytes: options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes,
   }
-  for (const key of ['maxOutgoing', 'maxIncoming', 'keepaliveMs', 'peerTimeoutMs', 'handshakeTimeoutMs', 'maxBadFrames', 'maxQueuedMessages', 'connectionBudget', 'maxCandidates', 'maxFrameBytes', 'maxClockSkewMs', 'rateLimitGraceMs', 'maxPendingHandshakes', 'maxSignalRelaysPerMinute'] as const) {
+  for (const key of ['maxOutgoing', 'maxIncoming', 'keepaliveMs', 'peerTimeoutMs', 'handshakeTimeoutMs', 'maxBadFrames', 'maxQueuedMessages', 'maxCandidates', 'rediscoverMs', 'maxFrameBytes', 'maxClockSkewMs', 'rateLimitGraceMs', 'maxPendingHandshakes', 'maxSignalRelaysPerMinute'] as const) {
     const v = resolved[key]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new MeshError('INVALID_ARGUMENT', `option ${key} must be a number >= 0, got ${String(v)}`)
   }

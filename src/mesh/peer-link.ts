@@ -5,19 +5,13 @@ import { Emitter } from '../util/emitter.js'
 import { isPromise, Serial, andThen, type MaybePromise } from '../util/serial.js'
 import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
 import { bodyOf, ID_BYTES, LEN_BYTES, type DecodedFrame, type Digest } from '../wire/frame.js'
-import type { Identity } from '../wire/identity.js'
-import { handshakeInput, NONCE_BYTES, signingInput, type SignatureVerifier } from '../wire/signed.js'
+import { signingInput } from '../wire/signed.js'
+import { Handshake, type PeerLinkSigning } from './handshake.js'
 import { decodeMeshMessage, isControl, meshFrame, needsSignature, type MeshMessage } from './messages.js'
+import type { ProtocolRegistry } from './protocol.js'
+import { InboundRateLimit } from './rate-limit.js'
 
-/** The signed mode's services for a link (absent: 0.7's unsigned mode). */
-export interface PeerLinkSigning {
-  identity: Identity
-  verifier: SignatureVerifier
-  /** A signed message whose timestamp is further than this from our clock is dropped (a replay window). */
-  maxClockSkewMs: number
-  /** Fresh random bytes for the handshake nonce. */
-  randomBytes(n: number): Uint8Array
-}
+export type { PeerLinkSigning }
 
 export interface PeerLinkContext {
   localId: string
@@ -42,6 +36,8 @@ export interface PeerLinkContext {
   maxMessagesPerSecond: number
   /** A peer above the rate for this long in a row is dropped (RATE_LIMITED). */
   rateLimitGraceMs: number
+  /** Which protocol decodes each sub flag (absent: any sub flag is taken as it is, for test peers). */
+  registry?: ProtocolRegistry
 }
 
 export type PeerLinkEvents = {
@@ -68,18 +64,10 @@ export class PeerLink {
   readonly #ctx: PeerLinkContext
   readonly #events = new Emitter<PeerLinkEvents>()
   #remoteId: string | undefined
-  #state: 'handshaking' | 'authenticating' | 'ready' | 'closed' = 'handshaking'
+  #open: 'ready' | 'closed' | undefined
   #badFrames = 0
-  /** Signed mode: our nonce, the peer's key and nonce, and what is left before 'ready'. */
-  #nonce: Uint8Array | undefined
-  #peerKey: Uint8Array | undefined
-  #peerNonce: Uint8Array | undefined
-  #authPending = { ourAuthSent: false, theirAuthOk: false }
-  /** Token bucket for inbound frames; since when, and when last, frames were dropped for the rate. */
-  #tokens: number
-  #refilledAt: number
-  #overSince: number | undefined
-  #lastDrop: number | undefined
+  readonly #handshake: Handshake
+  readonly #rate: InboundRateLimit
   #timer: TimerHandle | undefined
   /** Frames in arrival order while one of them waits on an async digest. */
   readonly #inbound = new Serial()
@@ -96,8 +84,25 @@ export class PeerLink {
     this.#ctx = ctx
     this.codec = new FrameCodec(ctx.codec)
     this.lastHeard = this.lastSent = ctx.clock.now()
-    this.#tokens = ctx.maxMessagesPerSecond
-    this.#refilledAt = this.lastHeard
+    this.#rate = new InboundRateLimit(ctx.maxMessagesPerSecond, ctx.rateLimitGraceMs, this.lastHeard)
+    this.#handshake = new Handshake({
+      localId: ctx.localId,
+      protocolId: ctx.protocolId,
+      signing: ctx.signing,
+      linkRemoteId: link.remoteId,
+      send: (message) => void this.send(message),
+      fail: (err) => this.fail(err),
+      closed: () => this.#open === 'closed',
+      identified: (id, compressions) => {
+        this.#remoteId = id
+        this.codec.setRemoteCompressions(compressions)
+      },
+      done: () => {
+        this.#open = 'ready'
+        this.#ctx.clock.clearTimeout(this.#timer)
+        this.#events.emit('ready')
+      },
+    })
     link.on('message', (bytes) => this.#onBytes(bytes))
     link.on('close', (reason) => this.#closed(reason))
   }
@@ -108,7 +113,7 @@ export class PeerLink {
   }
 
   get state(): 'handshaking' | 'authenticating' | 'ready' | 'closed' {
-    return this.#state
+    return this.#open ?? (this.#handshake.state === 'handshaking' ? 'handshaking' : 'authenticating')
   }
 
   on<K extends keyof PeerLinkEvents>(event: K, fn: (...args: PeerLinkEvents[K]) => void): () => void {
@@ -121,13 +126,7 @@ export class PeerLink {
       () => this.fail(new MeshError('HANDSHAKE_TIMEOUT', `no handshake within ${this.#ctx.handshakeTimeoutMs} ms`, { peerId: this.remoteId })),
       this.#ctx.handshakeTimeoutMs,
     )
-    const hello: MeshMessage = { kind: 'handshake', id: this.#ctx.localId, protocolId: this.#ctx.protocolId, compressions: [...this.codec.local] }
-    const signing = this.#ctx.signing
-    if (signing !== undefined) {
-      this.#nonce = signing.randomBytes(NONCE_BYTES)
-      Object.assign(hello, { publicKey: signing.identity.publicKey, nonce: this.#nonce })
-    }
-    void this.send(hello)
+    void this.send(this.#handshake.hello([...this.codec.local]))
   }
 
   /**
@@ -149,7 +148,7 @@ export class PeerLink {
   }
 
   #write(frame: Uint8Array, urgent: boolean): Promise<void> {
-    if (this.#state === 'closed') return Promise.resolve()
+    if (this.#open === 'closed') return Promise.resolve()
     this.lastSent = this.#ctx.clock.now()
     // Frames are never modified once made (a frame relayed to several links is one array), so
     // the link need not copy them. A failed send means the link is closing: 'close' reports it.
@@ -158,7 +157,7 @@ export class PeerLink {
 
   /** Closes the link, reporting `err` as the reason. */
   fail(err: P2PError): void {
-    if (this.#state === 'closed') return
+    if (this.#open === 'closed') return
     this.#closed(err)
     void this.link.close()
   }
@@ -169,15 +168,15 @@ export class PeerLink {
   }
 
   #onBytes(bytes: Uint8Array): void {
-    if (this.#state === 'closed') return
+    if (this.#open === 'closed') return
     const now = this.#ctx.clock.now()
     this.lastHeard = now
     this.arrived.frames++
     this.arrived.bytes += bytes.length
     if (!this.#admit(now)) return
-    if (this.#state === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
+    if (this.#open === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
     const signing = this.#ctx.signing
-    if (signing !== undefined && this.#state === 'ready') return this.#onSignedBytes(signing, bytes)
+    if (signing !== undefined && this.#open === 'ready') return this.#onSignedBytes(signing, bytes)
     // Decoded in arrival order; synchronously unless a digest or a signature check answers later.
     // Decoding errors are the peer's (bad frames); errors of our own listeners propagate.
     this.#inbound.push(() => {
@@ -185,7 +184,7 @@ export class PeerLink {
       try {
         // The handshake is in 0.7's layout on every link, so that a signed and an unsigned node
         // read each other's and part with SUBNET_MISMATCH instead of a timeout.
-        decoded = this.codec.decodeWith(bytes, this.#ctx.digest, this.#state === 'handshaking' ? '0.7' : this.codec.variant)
+        decoded = this.codec.decodeWith(bytes, this.#ctx.digest, this.state === 'handshaking' ? '0.7' : this.codec.variant)
       } catch (err: unknown) {
         return this.#onBadFrame(err)
       }
@@ -224,23 +223,13 @@ export class PeerLink {
     )
   }
 
-  /**
-   * The inbound rate limit (docs/LIMITS.md): a token bucket of `maxMessagesPerSecond`, refilled
-   * continuously. Frames over it are dropped unread. A peer whose frames keep being dropped (no
-   * second without a drop) for `rateLimitGraceMs` is dropped with RATE_LIMITED.
-   */
+  /** The inbound rate limit (rate-limit.ts): false drops the frame unread. */
   #admit(now: number): boolean {
-    const rate = this.#ctx.maxMessagesPerSecond
-    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilledAt) * rate) / 1000)
-    this.#refilledAt = now
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1
-      return true
-    }
-    if (this.#lastDrop === undefined || now - this.#lastDrop > 1000) this.#overSince = now
-    this.#lastDrop = now
-    if (now - this.#overSince! >= this.#ctx.rateLimitGraceMs) {
-      this.fail(new MeshError('RATE_LIMITED', `${this.remoteId ?? 'a peer'} sent more than ${rate} messages/s for ${this.#ctx.rateLimitGraceMs} ms`, { peerId: this.remoteId }))
+    const verdict = this.#rate.admit(now)
+    if (verdict === 'ok') return true
+    if (verdict === 'exceeded') {
+      const { perSecond, graceMs } = this.#rate
+      this.fail(new MeshError('RATE_LIMITED', `${this.remoteId ?? 'a peer'} sent more than ${perSecond} messages/s for ${graceMs} ms`, { peerId: this.remoteId }))
     } else {
       this.#events.emit('dropped', 'rate')
     }
@@ -249,15 +238,14 @@ export class PeerLink {
 
   /** `signatureOk`: the signature check already started for this frame (signed links), if any. */
   #onFrame(frame: DecodedFrame, signatureOk?: MaybePromise<boolean>): MaybePromise<void> {
-    if (this.#state === 'closed') return
+    if (this.#open === 'closed') return
     let message: MeshMessage
     try {
-      message = decodeMeshMessage(frame)
+      message = decodeMeshMessage(frame, this.#ctx.registry)
     } catch (err: unknown) {
       return this.#onBadFrame(err)
     }
-    if (this.#state === 'handshaking') return this.#onHandshake(message)
-    if (this.#state === 'authenticating') return this.#onAuth(message)
+    if (this.#open === undefined) return this.#handshake.receive(message)
     const signing = this.#ctx.signing
     if (signing === undefined) return this.#events.emit('message', message, frame)
     return this.#authorize(signing, message, frame, signatureOk)
@@ -283,7 +271,7 @@ export class PeerLink {
     }
     const signatureOk = started ?? signing.verifier.verify(auth.publicKey, signingInput(this.#ctx.protocolId, frame.id), auth.signature)
     return andThen(signatureOk, (ok) => {
-      if (this.#state === 'closed') return
+      if (this.#open === 'closed') return
       if (!ok) return this.#onBadFrame(new MeshError('FORGED', `bad signature on a ${message.kind} from ${frame.sender}`, { peerId: this.remoteId }))
       this.#events.emit('message', message, frame)
     })
@@ -291,7 +279,7 @@ export class PeerLink {
 
   /** A frame dropped with blame: `err` is a WireError (malformed) or a MeshError (FORGED). */
   #onBadFrame(err: unknown): void {
-    if (this.#state === 'closed') return
+    if (this.#open === 'closed') return
     const cause = err instanceof WireError ? err : undefined
     const bad =
       err instanceof MeshError
@@ -306,80 +294,9 @@ export class PeerLink {
     this.#events.emit('bad-frame', bad)
   }
 
-  #onHandshake(message: MeshMessage): MaybePromise<void> {
-    if (message.kind !== 'handshake') {
-      return this.fail(new MeshError('HANDSHAKE_FAILED', `expected a handshake, got ${message.kind}`, { peerId: this.remoteId }))
-    }
-    // Errors name the link's id (what the transport or signaling proved), never an id the failed
-    // handshake merely claims: an application banning `peerId` must not ban an impersonated node.
-    const expected = this.link.remoteId
-    const blame = expected ?? message.id
-    if (message.protocolId !== this.#ctx.protocolId) {
-      return this.fail(
-        new MeshError('SUBNET_MISMATCH', `peer ${message.id} speaks protocol ${message.protocolId}, we speak ${this.#ctx.protocolId}`, {
-          peerId: blame,
-        }),
-      )
-    }
-    if (message.id === this.#ctx.localId || (expected !== undefined && expected !== message.id)) {
-      return this.fail(new MeshError('HANDSHAKE_FAILED', `peer claims id ${message.id} on a link to ${expected ?? '?'}`, { peerId: expected }))
-    }
-    this.#remoteId = message.id
-    this.codec.setRemoteCompressions(message.compressions)
-    const signing = this.#ctx.signing
-    if (signing === undefined) return this.#becomeReady()
-    // Signed mode: the id must be the hash of the key the peer shows, and the peer must prove it
-    // holds that key by signing both nonces of this link (its auth message, next).
-    if (message.publicKey === undefined || message.nonce === undefined) {
-      return this.fail(new MeshError('AUTH_FAILED', `peer ${message.id} sent no public key`, { peerId: expected }))
-    }
-    if (!signing.verifier.idMatches(message.publicKey, message.id)) {
-      return this.fail(new MeshError('AUTH_FAILED', `peer claims id ${message.id} with a key that is not its`, { peerId: expected }))
-    }
-    this.#peerKey = message.publicKey
-    this.#peerNonce = message.nonce
-    this.#state = 'authenticating'
-    const input = handshakeInput(this.#ctx.protocolId, this.#ctx.localId, message.id, this.#nonce!, message.nonce)
-    // Our auth goes out before anything else we send on this link (ready waits for it).
-    return signing.identity.sign(input).then(
-      (signature) => {
-        if (this.#state === 'closed') return
-        void this.send({ kind: 'auth', signature })
-        this.#authPending.ourAuthSent = true
-        this.#maybeReady()
-      },
-      (err: unknown) => this.fail(new MeshError('AUTH_FAILED', 'could not sign the handshake', { cause: err, peerId: expected })),
-    )
-  }
-
-  #onAuth(message: MeshMessage): MaybePromise<void> {
-    const peerId = this.#remoteId!
-    const blame = this.link.remoteId // the claim is not proven yet
-    if (message.kind !== 'auth') {
-      return this.fail(new MeshError('AUTH_FAILED', `expected the handshake's proof of key, got ${message.kind}`, { peerId: blame }))
-    }
-    const input = handshakeInput(this.#ctx.protocolId, peerId, this.#ctx.localId, this.#peerNonce!, this.#nonce!)
-    return andThen(this.#ctx.signing!.verifier.verify(this.#peerKey!, input, message.signature), (ok) => {
-      if (this.#state === 'closed') return
-      if (!ok) return this.fail(new MeshError('AUTH_FAILED', `peer ${peerId} failed to prove it holds its key`, { peerId: blame }))
-      this.#authPending.theirAuthOk = true
-      this.#maybeReady()
-    })
-  }
-
-  #maybeReady(): void {
-    if (this.#state === 'authenticating' && this.#authPending.ourAuthSent && this.#authPending.theirAuthOk) this.#becomeReady()
-  }
-
-  #becomeReady(): void {
-    this.#state = 'ready'
-    this.#ctx.clock.clearTimeout(this.#timer)
-    this.#events.emit('ready')
-  }
-
   #closed(reason: P2PError | undefined): void {
-    if (this.#state === 'closed') return
-    this.#state = 'closed'
+    if (this.#open === 'closed') return
+    this.#open = 'closed'
     this.#ctx.clock.clearTimeout(this.#timer)
     this.#events.emit('closed', reason)
     this.#events.removeAll()

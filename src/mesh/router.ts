@@ -1,6 +1,6 @@
 import { binaryKey } from '../util/bytes.js'
 import type { DecodedFrame } from '../wire/frame.js'
-import type { MeshMessage } from './messages.js'
+import type { MeshMessage, ProtocolWire } from './messages.js'
 import type { PeerLink } from './peer-link.js'
 import { SeenCache, type SeenCacheLimits } from './seen-cache.js'
 
@@ -11,7 +11,8 @@ export interface RouterHost {
   /** Neighbours whose handshake is complete. */
   neighbours(): Iterable<PeerLink>
   neighbour(id: string): PeerLink | undefined
-  deliver(kind: 'broadcast' | 'whisper', frame: DecodedFrame, payload: unknown[]): void
+  /** A flooded or routed protocol message for this node, that arrived on `from`. */
+  deliver(message: ProtocolWire, frame: DecodedFrame, from: PeerLink): void
   signal(from: string, blob: Record<string, unknown>): void
 }
 
@@ -88,7 +89,7 @@ export class Router {
         if (!this.#firstSight(frame, from)) return
         void this.#toAll(frame.body, from, frame.sender)
         this.stats.delivered++
-        this.#host.deliver('broadcast', frame, message.payload)
+        this.#host.deliver(message, frame, from)
         return
       }
       case 'routed-whisper':
@@ -96,12 +97,13 @@ export class Router {
         if (!this.#firstSight(frame, from)) return
         if (message.target !== this.#host.localId) {
           if (message.kind === 'routed-signal' && !this.#mayRelaySignal(frame.sender)) return
-          void this.#towards(message.target, frame.body, from, message.kind === 'routed-signal')
+          const urgent = message.kind === 'routed-signal' || message.claim?.claim.urgent === true
+          void this.#towards(message.target, frame.body, from, urgent)
           return
         }
         if (message.kind === 'routed-signal') return this.#host.signal(frame.sender, message.blob)
         this.stats.delivered++
-        this.#host.deliver('whisper', frame, message.payload)
+        this.#host.deliver(message, frame, from)
         return
       }
       default:

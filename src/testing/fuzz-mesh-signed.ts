@@ -1,6 +1,6 @@
 import * as ed from '@noble/ed25519'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { MESH_DEFAULTS, type MeshSocketOptions } from '../mesh/options.js'
+import { MESH_DEFAULTS, type MeshOptions as MeshSocketOptions } from '../mesh/options.js'
 import { meshFrame, needsSignature, type MeshMessage } from '../mesh/messages.js'
 import type { ReceivedMessage } from '../mesh/mesh-socket.js'
 import { concatBytes, utf8 } from '../util/bytes.js'

@@ -1,7 +1,7 @@
 import { MeshError, P2PError, WireError } from '../errors.js'
 import type { MeshSocket } from '../mesh/mesh-socket.js'
 import { meshFrame } from '../mesh/messages.js'
-import type { MeshSocketOptions } from '../mesh/options.js'
+import type { MeshOptions as MeshSocketOptions } from '../mesh/options.js'
 import type { Link } from '../transport/types.js'
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
 import { COMPRESSION } from '../wire/flags.js'

@@ -1,4 +1,5 @@
 import { decodeMeshMessage } from '../mesh/messages.js'
+import { meshRegistry } from './mesh-registry.js'
 import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
 import { decodeFrame } from '../wire/frame.js'
@@ -38,11 +39,13 @@ export function codecTarget(tight = false): FuzzTarget {
   }
 }
 
-/** `decodeFrame` (zlib, gzip negotiated) and then `decodeMeshMessage`: what every link does with a frame. */
+const registry = meshRegistry()
+
+/** `decodeFrame` (zlib, gzip negotiated) and then `decodeMeshMessage` with a plain mesh's claims: what every link does with a frame. */
 export const meshMessageTarget: FuzzTarget = {
   name: 'mesh-message',
   run(bytes) {
-    return `ok:${decodeMeshMessage(decodeFrame(bytes, { compressions: [...SUPPORTED_COMPRESSIONS] })).kind}`
+    return `ok:${decodeMeshMessage(decodeFrame(bytes, { compressions: [...SUPPORTED_COMPRESSIONS] }), registry).kind}`
   },
 }
 

@@ -1,6 +1,6 @@
 import { getPublicKey } from '@noble/ed25519'
 import { MeshSocket, type ReceivedMessage } from '../mesh/mesh-socket.js'
-import type { MeshSocketOptions } from '../mesh/options.js'
+import type { MeshOptions as MeshSocketOptions } from '../mesh/options.js'
 import { Identity } from '../wire/identity.js'
 import type { SimNetwork } from './sim-network.js'
 import { syncDigest } from '../wire/frame.js'

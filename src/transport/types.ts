@@ -1,4 +1,5 @@
 import type { P2PError } from '../errors.js'
+import type { Identity } from '../wire/identity.js'
 
 /**
  * The transport seam. Mesh, sync and chord never see WebRTC: they get Links. A Link carries
@@ -56,6 +57,11 @@ export type TransportEvents = {
 /** Something that makes links: dial out, accept in. */
 export interface Transport {
   readonly localId: string
+  /**
+   * Connections this transport may still open, if it has a budget (WebRTC: Chromium allows a page
+   * 500 RTCPeerConnections over its lifetime). A dial past it rejects. Absent: no budget.
+   */
+  readonly connectionsLeft?: number
   dial(remoteId: string, options?: { signal?: AbortSignal }): Promise<Link>
   on<K extends keyof TransportEvents>(event: K, fn: (...args: TransportEvents[K]) => void): () => void
   close(): Promise<void>
@@ -76,3 +82,25 @@ export interface Signaler {
   sendSignal(to: string, data: unknown): void
   on<K extends keyof SignalerEvents>(event: K, fn: (...args: SignalerEvents[K]) => void): () => void
 }
+
+/** How a node reaches other nodes: a transport, where to start, and how to find more. */
+export interface Network {
+  transport: Transport
+  /** Nodes of the subnet to dial first (the signaling server's sample). */
+  bootstrap: string[]
+  /** The signaling server's signaler while it is connected (used until the mesh has a peer). */
+  server?: Signaler
+  /** More bootstrap ids, when the mesh has none left to try (asks the signaling server again). */
+  discover?(): Promise<string[]>
+  close(): Promise<void>
+}
+
+export interface NetworkContext {
+  identity: Identity
+  protocolId: string
+  /** The signaler the transport must use: the mesh relay once it has peers, else the server. */
+  signaler: Signaler
+}
+
+/** Makes the network for a socket once its identity and protocol id are known. */
+export type NetworkFactory = (ctx: NetworkContext) => Promise<Network>

@@ -110,6 +110,11 @@ export class WebRtcTransport implements Transport {
     return this.#created
   }
 
+  /** Peer connections this transport may still create before the page reaches `connectionBudget`. */
+  get connectionsLeft(): number {
+    return Math.max(0, this.#budget - pageConnections)
+  }
+
   /** Connection attempts and links currently alive. */
   get activeConnections(): number {
     return this.#sessions.size

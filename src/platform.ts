@@ -1,0 +1,50 @@
+import { MeshError } from './errors.js'
+import type { IdentityStore, MeshServices } from './mesh/mesh-socket.js'
+import { MeshSocket as MeshCore } from './mesh/mesh-socket.js'
+import type { MeshOptions } from './mesh/options.js'
+import { loadIdentity } from './storage/identity-store.js'
+import { webRtcNetwork, type WebRtcNetworkOptions } from './transport/webrtc-network.js'
+
+/**
+ * The composition root: what the package entry injects into the network models, which see only
+ * interfaces (docs/ARCHITECTURE.md). The WebRTC network bootstrapped by our signaling server, and
+ * node identities kept in IndexedDB where the page has it.
+ */
+
+/** A MeshSocket's options: the mesh's own and the default WebRTC network's. */
+export type MeshSocketOptions = MeshOptions & WebRtcNetworkOptions
+
+/** The identity store of this platform: IndexedDB (idb-keyval) where it exists. */
+export function platformIdentityStore(): IdentityStore | undefined {
+  return typeof indexedDB === 'undefined' ? undefined : (subnet) => loadIdentity({ subnet })
+}
+
+/**
+ * The services a socket gets from the platform, unless the caller injects its own: the WebRTC
+ * network (its options from `options`) and the IndexedDB identity store. Throws INVALID_ARGUMENT
+ * without a signaling URL when no network is injected.
+ */
+export function platformServices(options: MeshSocketOptions, services: MeshServices): MeshServices {
+  let network = services.network
+  if (network === undefined) {
+    if (typeof options.signaling !== 'string' || options.signaling === '') throw new MeshError('INVALID_ARGUMENT', 'MeshSocket needs a `signaling` server URL')
+    network = webRtcNetwork(options)
+  }
+  const identityStore = services.identityStore ?? platformIdentityStore()
+  return { ...services, network, ...(identityStore === undefined ? {} : { identityStore }) }
+}
+
+/**
+ * An unorganised mesh network over WebRTC (see the mesh layer's MeshSocket, which this is with
+ * the platform's services): `new MeshSocket({ signaling, subnet })`.
+ */
+export class MeshSocket extends MeshCore {
+  constructor(options: MeshSocketOptions = {}, services: MeshServices = {}) {
+    super(options, platformServices(options, services))
+  }
+
+  /** Every mesh-layer socket (the models built on it included) is a MeshSocket. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === MeshSocket ? value instanceof MeshCore : Function.prototype[Symbol.hasInstance].call(this, value)
+  }
+}
