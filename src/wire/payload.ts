@@ -47,17 +47,22 @@ const ENCODER_OPTIONS = { useBigInt64: true, extensionCodec: NO_EXTENSIONS, maxD
 /** The members of @msgpack/msgpack's Encoder (3.x, private in its typings) that WireEncoder replaces or calls. */
 interface EncoderInternals {
   encodeNumber(n: number): void
-  encodeBigInt64(n: bigint): void
+  writeU8(byte: number): void
+  /** Big-endian uint64/int64 of a safe integer (the library's writers when `useBigInt64` is off). */
+  writeU64(n: number): void
+  writeI64(n: number): void
   clone(): Encoder<undefined>
 }
+const INTERNALS = ['encodeNumber', 'writeU8', 'writeU64', 'writeI64', 'clone'] as const
 
 /**
  * @msgpack/msgpack's Encoder with py2p's integer rule. With `useBigInt64` (needed for `bigint`) the
  * library writes a safe integer beyond the 32-bit ranges as a float64, which py2p reads back as a
- * float; here it is written as the uint64/int64 it is, by the library's own bigint writer. Numbers
- * within 32 bits, non-integers and bigints take the library's path unchanged. The vectors in
- * fixtures/vectors-int64.json hold these bytes, so a library upgrade that renames the members
- * patched here fails those tests (and `WireEncoder` refuses to load) rather than sending floats.
+ * float; here it is written as the uint64/int64 it is, by the writers the library itself uses
+ * without `useBigInt64` (no BigInt allocated). Numbers within 32 bits, non-integers and bigints
+ * take the library's path unchanged. The vectors in fixtures/vectors-int64.json hold these bytes,
+ * so a library upgrade that renames the members used here fails those tests (and this module
+ * refuses to load) rather than sending floats.
  */
 class WireEncoder extends Encoder<undefined> {
   constructor() {
@@ -66,15 +71,24 @@ class WireEncoder extends Encoder<undefined> {
 }
 const libraryEncoder = Encoder.prototype as unknown as Partial<EncoderInternals>
 const encodeNumberAsLibrary = libraryEncoder.encodeNumber
-if (typeof encodeNumberAsLibrary !== 'function' || typeof libraryEncoder.encodeBigInt64 !== 'function' || typeof libraryEncoder.clone !== 'function') {
-  throw new Error('@msgpack/msgpack: Encoder internals changed (encodeNumber, encodeBigInt64, clone); payload.ts needs updating')
+if (encodeNumberAsLibrary === undefined || INTERNALS.some((name) => typeof libraryEncoder[name] !== 'function')) {
+  throw new Error(`@msgpack/msgpack: Encoder internals changed (${INTERNALS.join(', ')}); src/wire/payload.ts needs updating`)
 }
 Object.defineProperties(WireEncoder.prototype, {
   encodeNumber: {
     value(this: EncoderInternals, n: number): void {
       // The range test first: it is false for nearly every number sent, and cheaper than isSafeInteger.
-      if ((n >= UINT32_END || n < INT32_MIN) && Number.isSafeInteger(n)) this.encodeBigInt64(BigInt(n))
-      else encodeNumberAsLibrary.call(this, n)
+      if ((n >= UINT32_END || n < INT32_MIN) && Number.isSafeInteger(n)) {
+        if (n >= 0) {
+          this.writeU8(0xcf)
+          this.writeU64(n)
+        } else {
+          this.writeU8(0xd3)
+          this.writeI64(n)
+        }
+      } else {
+        encodeNumberAsLibrary.call(this, n)
+      }
     },
   },
   // The library clones itself when encode() is re-entered (a getter that sends): keep the rule there.

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { encode as msgpackEncode } from '@msgpack/msgpack'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { int64VectorsJson, type Int64FrameVector } from '../testing/int64-vectors.js'
 import { fromHex, toHex } from '../util/bytes.js'
@@ -68,6 +69,16 @@ describe('integers and floats around the 64-bit forms', () => {
     expect(hex(2n ** 53n)).toBe('cf0020000000000000')
     expect(hex(NaN)).toBe('cb7ff8000000000000')
     expect(hex(Infinity)).toBe('cb7ff0000000000000')
+  })
+
+  it('every safe integer: beyond 32 bits the bytes of the same value as a bigint, else the library\'s', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.integer({ min: -(2 ** 36), max: 2 ** 36 })), (n) => {
+        const int64 = n >= 2 ** 32 || n < -(2 ** 31)
+        expect(toHex(packArray([n]))).toBe(toHex(msgpackEncode([int64 ? BigInt(n) : n], { useBigInt64: true })))
+      }),
+      { numRuns: 2_000 },
+    )
   })
 
   it('bigints keep their 64-bit forms, whatever their size', () => {
