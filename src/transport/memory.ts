@@ -1,6 +1,7 @@
 import { P2PError, TransportError } from '../errors.js'
 import { Emitter } from '../util/emitter.js'
 import { Fifo } from '../util/fifo.js'
+import { SendQueue } from './send-queue.js'
 import type { Link, LinkEvents, LinkState, SendOptions, Transport, TransportEvents } from './types.js'
 
 /**
@@ -51,8 +52,6 @@ export interface QueuedLinkInit {
   onListenerError?: (err: unknown) => void
 }
 
-type PendingSend = { data: Uint8Array; resolve: () => void; reject: (err: P2PError) => void }
-
 /**
  * @internal One end of a link whose transport is a `LinkCarrier`: owns the state, the send
  * buffer accounting, backpressure and events. Exposed to users only as `Link`.
@@ -60,19 +59,17 @@ type PendingSend = { data: Uint8Array; resolve: () => void; reject: (err: P2PErr
 export class QueuedLink implements Link {
   readonly id: string
   readonly remoteId: string | undefined
-  readonly #limits: Required<LinkLimits>
   readonly #carrier: LinkCarrier
   readonly #events: Emitter<LinkEvents>
-  readonly #pending = new Fifo<PendingSend>()
+  readonly #queue: SendQueue<Uint8Array>
   #state: LinkState = 'open'
-  #buffered = 0
   #closed: Promise<void> | undefined
 
   constructor(init: QueuedLinkInit) {
     this.id = init.id
     this.remoteId = init.remoteId
-    this.#limits = init.limits
     this.#carrier = init.carrier
+    this.#queue = new SendQueue({ linkId: init.id, ...init.limits, admit: (data) => this.#carrier.accept(this, data) })
     const onError = init.onListenerError
     this.#events = new Emitter<LinkEvents>(onError === undefined ? undefined : (err) => onError(err))
   }
@@ -82,7 +79,7 @@ export class QueuedLink implements Link {
   }
 
   get bufferedAmount(): number {
-    return this.#buffered
+    return this.#queue.bufferedAmount
   }
 
   /**
@@ -90,20 +87,10 @@ export class QueuedLink implements Link {
    * accepted messages are delivered strictly in order.
    */
   send(data: Uint8Array, options: SendOptions = {}): Promise<void> {
-    if (!(data instanceof Uint8Array)) {
-      return Promise.reject(new TransportError('INVALID_MESSAGE', `send() takes a Uint8Array, got ${typeName(data)}`))
-    }
-    if (this.#state === 'closed') return Promise.reject(new TransportError('LINK_CLOSED', `link ${this.id} is closed`))
-    if (data.byteLength > this.#limits.maxMessageBytes) {
-      const cap = this.#limits.maxMessageBytes
-      return Promise.reject(new TransportError('MESSAGE_TOO_LARGE', `message of ${data.byteLength} bytes exceeds the link's cap of ${cap}`))
-    }
+    const refusal = this.#queue.refusal(data, this.#state === 'closed')
+    if (refusal !== undefined) return Promise.reject(refusal)
     const copy = new Uint8Array(data) // the caller may reuse its buffer
-    if (options.urgent === true || (this.#pending.length === 0 && this.#fits(copy.byteLength))) {
-      this.#admit(copy)
-      return Promise.resolve()
-    }
-    return new Promise((resolve, reject) => this.#pending.push({ data: copy, resolve, reject }))
+    return this.#queue.offer(copy, copy.byteLength, options.urgent === true)
   }
 
   on<K extends keyof LinkEvents>(event: K, fn: (...args: LinkEvents[K]) => void): () => void {
@@ -117,7 +104,7 @@ export class QueuedLink implements Link {
       return this.#closed
     }
     this.#state = 'closed'
-    this.#rejectPending(undefined)
+    this.#queue.close(undefined, false) // what was accepted is still delivered
     this.#closed = this.#carrier.close(this)
     this.#emitClose(undefined)
     return this.#closed
@@ -125,14 +112,7 @@ export class QueuedLink implements Link {
 
   /** @internal Carrier: `bytes` accepted bytes left this end's buffer. */
   drained(bytes: number): void {
-    this.#buffered = Math.max(0, this.#buffered - bytes)
-    while (this.#state === 'open') {
-      const next = this.#pending.peek()
-      if (next === undefined || !this.#fits(next.data.byteLength)) break
-      this.#pending.shift()
-      this.#admit(next.data)
-      next.resolve()
-    }
+    this.#queue.sent(bytes)
   }
 
   /** @internal Carrier: a message arrived for this end (ignored once it is closed). */
@@ -144,24 +124,8 @@ export class QueuedLink implements Link {
   terminate(reason: P2PError): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    this.#buffered = 0
-    this.#rejectPending(reason)
+    this.#queue.close(reason, true)
     this.#emitClose(reason)
-  }
-
-  #fits(size: number): boolean {
-    return this.#buffered === 0 || this.#buffered + size <= this.#limits.highWaterMark
-  }
-
-  #admit(data: Uint8Array): void {
-    this.#buffered += data.byteLength
-    this.#carrier.accept(this, data)
-  }
-
-  #rejectPending(cause: P2PError | undefined): void {
-    for (const p of this.#pending.drain()) {
-      p.reject(new TransportError('LINK_CLOSED', `link ${this.id} closed before the message was accepted`, { cause }))
-    }
   }
 
   #emitClose(reason: P2PError | undefined): void {
@@ -368,10 +332,4 @@ export class MemoryTransport implements Transport {
     this.#links.add(link)
     link.on('close', () => this.#links.delete(link))
   }
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value === 'object') return value.constructor?.name ?? 'object'
-  return typeof value
 }

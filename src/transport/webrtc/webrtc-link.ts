@@ -2,6 +2,7 @@ import type { Instance as SimplePeerInstance } from 'simple-peer'
 import { P2PError, TransportError } from '../../errors.js'
 import { Emitter } from '../../util/emitter.js'
 import { Fifo } from '../../util/fifo.js'
+import { SendQueue } from '../send-queue.js'
 import type { Link, LinkEvents, LinkState, SendOptions } from '../types.js'
 import { CHUNK_KIND, Reassembler, START_HEADER_BYTES, moreChunk, startChunk, wholeChunk } from './chunking.js'
 
@@ -51,9 +52,6 @@ function sharedWholeChunk(data: Uint8Array): Uint8Array {
   return lastShared.chunk
 }
 
-/** A message accepted by send(): its WHOLE chunk if it fits in one, else a copy of it. */
-type Accepted = { data: Uint8Array; size: number; whole: boolean; urgent: boolean }
-type Pending = Accepted & { resolve: () => void; reject: (err: P2PError) => void }
 /** Queued for the channel: ready chunks (WHOLE, BYE), or a large message cut into chunks as it goes. */
 type Outgoing = { chunks: Iterator<Uint8Array>; left: number } | { data: Uint8Array; offset: number; left: number }
 /** A MORE chunk not made yet: `data[from, to)` of a large message. */
@@ -75,9 +73,9 @@ export class WebRtcLink implements Link {
   readonly #reassembler: Reassembler
   readonly #urgent = new Fifo<Uint8Array>()
   readonly #bulk = new Fifo<Outgoing>()
-  readonly #pending = new Fifo<Pending>()
+  /** Accepted messages: a message's WHOLE chunk if it fits in one, else a copy of it. */
+  readonly #queue: SendQueue<Uint8Array>
   #state: LinkState = 'connecting'
-  #queued = 0
   #pumping = false
   #waitingDrain = false
   readonly #backlog: Uint8Array[] = []
@@ -92,6 +90,8 @@ export class WebRtcLink implements Link {
     this.#peer = peer
     this.#limits = init.limits
     this.#reassembler = new Reassembler(init.limits.maxMessageBytes)
+    const { highWaterMark, maxMessageBytes } = init.limits
+    this.#queue = new SendQueue({ linkId: init.id, highWaterMark, maxMessageBytes, admit: (data, size, urgent) => this.#admit(data, size, urgent) })
     this.#opened = new Promise((resolve, reject) => {
       peer.once('connect', () => {
         if (this.#state !== 'connecting') return
@@ -113,7 +113,7 @@ export class WebRtcLink implements Link {
   }
 
   get bufferedAmount(): number {
-    return this.#queued
+    return this.#queue.bufferedAmount
   }
 
   /** Resolves when the data channel is open; rejects with the reason if the link closes first. */
@@ -122,25 +122,13 @@ export class WebRtcLink implements Link {
   }
 
   send(data: Uint8Array, options: SendOptions = {}): Promise<void> {
-    if (!(data instanceof Uint8Array)) {
-      return Promise.reject(new TransportError('INVALID_MESSAGE', 'send() takes a Uint8Array'))
-    }
-    if (this.#state === 'closed') return Promise.reject(new TransportError('LINK_CLOSED', `link ${this.id} is closed`))
-    if (data.byteLength > this.#limits.maxMessageBytes) {
-      return Promise.reject(
-        new TransportError('MESSAGE_TOO_LARGE', `message of ${data.byteLength} bytes exceeds the link's cap of ${this.#limits.maxMessageBytes}`),
-      )
-    }
+    const refusal = this.#queue.refusal(data, this.#state === 'closed')
+    if (refusal !== undefined) return Promise.reject(refusal)
     // Copied (the caller may reuse its buffer): a small message once, straight into its chunk.
-    const whole = data.byteLength + 1 <= this.#limits.chunkBytes
+    const whole = this.#isWhole(data.byteLength)
     const copy = whole ? (options.immutable === true ? sharedWholeChunk(data) : wholeChunk(data)) : options.immutable === true ? data : data.slice()
-    const accepted: Accepted = { data: copy, size: data.byteLength, whole, urgent: options.urgent === true && whole }
     if (whole && this.#sendNow(copy)) return Promise.resolve()
-    if (accepted.urgent || (this.#pending.length === 0 && this.#fits(accepted.size))) {
-      this.#admit(accepted)
-      return Promise.resolve()
-    }
-    return new Promise((resolve, reject) => this.#pending.push({ ...accepted, resolve, reject }))
+    return this.#queue.offer(copy, data.byteLength, options.urgent === true && whole)
   }
 
   on<K extends keyof LinkEvents>(event: K, fn: (...args: LinkEvents[K]) => void): () => void {
@@ -158,7 +146,7 @@ export class WebRtcLink implements Link {
     if (this.#closing !== undefined) return this.#closing
     const wasOpen = this.#state === 'open'
     this.#state = 'closed'
-    this.#rejectPending(undefined)
+    this.#queue.close(undefined, true)
     this.#closing = new Promise<void>((resolve) => {
       if (this.#peer.destroyed) return resolve()
       this.#peer.once('close', () => resolve())
@@ -177,21 +165,22 @@ export class WebRtcLink implements Link {
    */
   #sendNow(chunk: Uint8Array): boolean {
     if (this.#state !== 'open' || this.#pumping || this.#waitingDrain || this.#peer.destroyed) return false
-    if (this.#queued !== 0 || this.#urgent.length !== 0 || this.#bulk.length !== 0 || this.#pending.length !== 0) return false
+    if (!this.#queue.idle || this.#urgent.length !== 0 || this.#bulk.length !== 0) return false
     const channel = dataChannelOf(this.#peer)
     if (channel === undefined || typeof channel.bufferedAmountLowThreshold !== 'number' || channel.bufferedAmount > CHANNEL_HIGH_WATER) return false
     this.#toChannel(chunk)
     return true
   }
 
-  #fits(size: number): boolean {
-    return this.#queued === 0 || this.#queued + size <= this.#limits.highWaterMark
+  /** Whether a message of `size` bytes goes in one WHOLE chunk (send() then queues that chunk). */
+  #isWhole(size: number): boolean {
+    return size + 1 <= this.#limits.chunkBytes
   }
 
-  #admit(m: Accepted): void {
-    this.#queued += m.size
-    if (m.urgent) this.#urgent.push(m.data)
-    else this.#bulk.push(m.whole ? { chunks: [m.data].values(), left: m.size } : { data: m.data, offset: 0, left: m.size })
+  /** SendQueue's `admit`: `data` (the WHOLE chunk or the message) joins its lane. */
+  #admit(data: Uint8Array, size: number, urgent: boolean): void {
+    if (urgent) this.#urgent.push(data)
+    else this.#bulk.push(this.#isWhole(size) ? { chunks: [data].values(), left: size } : { data, offset: 0, left: size })
     this.#pump()
   }
 
@@ -204,7 +193,7 @@ export class WebRtcLink implements Link {
   #nextChunk(): Uint8Array | Piece | undefined {
     const urgent = this.#urgent.shift()
     if (urgent !== undefined) {
-      this.#sent(urgent.byteLength - 1)
+      this.#queue.sent(urgent.byteLength - 1)
       return urgent
     }
     for (let head = this.#bulk.peek(); head !== undefined; head = this.#bulk.peek()) {
@@ -234,7 +223,7 @@ export class WebRtcLink implements Link {
 
   #took<T>(head: Outgoing, chunk: T, payload: number): T {
     head.left -= payload
-    this.#sent(payload)
+    this.#queue.sent(payload)
     return chunk
   }
 
@@ -311,17 +300,6 @@ export class WebRtcLink implements Link {
     else source.once(event, resume)
   }
 
-  #sent(bytes: number): void {
-    this.#queued = Math.max(0, this.#queued - bytes)
-    while (this.#state === 'open') {
-      const next = this.#pending.peek()
-      if (next === undefined || !this.#fits(next.size)) break
-      this.#pending.shift()
-      this.#admit(next)
-      next.resolve()
-    }
-  }
-
   #onChunk(raw: Uint8Array): void {
     const chunk = raw instanceof Uint8Array && raw.constructor === Uint8Array ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
     if (chunk.byteLength === 1 && chunk[0] === BYE[0]) {
@@ -375,15 +353,8 @@ export class WebRtcLink implements Link {
   #terminate(reason: P2PError): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    this.#rejectPending(reason)
+    this.#queue.close(reason, true)
     this.#emitClose(reason)
-  }
-
-  #rejectPending(cause: P2PError | undefined): void {
-    this.#queued = 0
-    for (const p of this.#pending.drain()) {
-      p.reject(new TransportError('LINK_CLOSED', `link ${this.id} closed before the message was accepted`, { cause }))
-    }
   }
 
   #emitClose(reason: P2PError | undefined): void {
