@@ -2,6 +2,9 @@ import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
+/** What a network model (mesh, sync, chord) must not import: the platform's services are injected. */
+const INJECTED = ['**/transport/webrtc/**', '**/transport/webrtc-network*', '**/transport/signaling/**', '**/storage/**', '**/platform*']
+
 export default tseslint.config(
   { ignores: ['dist/', 'dist-demo/', 'node_modules/', 'test-results/', 'playwright-report/', 'e2e/.output/'] },
   js.configs.recommended,
@@ -14,20 +17,29 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  // Layers point one way: util ← wire ← transport ← mesh ← {sync, chord}; storage beside.
+  // Layers point one way: util ← wire ← transport ← mesh ← {sync, chord}; storage beside. The
+  // network models see the network and storage only through interfaces: the package entry
+  // (src/platform.ts) injects WebRTC, signaling and IndexedDB.
   ...[
-    ['src/util/**', ['wire', 'transport', 'mesh', 'sync', 'chord', 'storage']],
-    ['src/wire/**', ['transport', 'mesh', 'sync', 'chord', 'storage']],
-    ['src/transport/**', ['mesh', 'sync', 'chord', 'storage']],
-    ['src/mesh/**', ['sync', 'chord']],
-    ['src/storage/**', ['transport', 'mesh', 'sync', 'chord']],
-  ].map(([files, above]) => ({
+    ['src/util/**', ['wire', 'transport', 'mesh', 'sync', 'chord', 'storage'], []],
+    ['src/wire/**', ['transport', 'mesh', 'sync', 'chord', 'storage'], []],
+    ['src/transport/**', ['mesh', 'sync', 'chord', 'storage'], []],
+    ['src/mesh/**', ['sync', 'chord'], INJECTED],
+    ['src/sync/**', ['chord'], INJECTED],
+    ['src/chord/**', [], INJECTED], // chord may use sync's storage and clock
+    ['src/storage/**', ['transport', 'mesh', 'sync', 'chord'], []],
+  ].map(([files, above, injected]) => ({
     files: [files],
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: above.map((layer) => `**/${layer}/**`), message: 'layers point one way (docs/ARCHITECTURE.md)' }] },
+        {
+          patterns: [
+            ...(above.length === 0 ? [] : [{ group: above.map((layer) => `**/${layer}/**`), message: 'layers point one way (docs/ARCHITECTURE.md)' }]),
+            ...(injected.length === 0 ? [] : [{ group: injected, message: 'network models get the network and storage injected (src/platform.ts), never import them' }]),
+          ],
+        },
       ],
     },
   })),

@@ -3,6 +3,7 @@ import WebSocket from 'ws'
 import { startSignalingServer, type SignalingServer } from '../../signaling/server.js'
 import type { P2PError } from '../errors.js'
 import { equalBytes } from '../util/bytes.js'
+import { Counter } from '../testing/counter-model.js'
 import { loopbackOnlyWrtc } from '../testing/node-webrtc.js'
 import { waitFor } from '../testing/wait-for.js'
 import type { SignalingSocketConstructor } from '../transport/signaling/signaling-client.js'
@@ -30,6 +31,23 @@ function node(subnet: string, options: MeshSocketOptions = {}): MeshSocket {
 }
 
 describe('MeshSocket over WebRTC (Node)', () => {
+  it('carries a toy model through the protocol seam (the replicated counter of docs/ARCHITECTURE.md)', async () => {
+    server = await startSignalingServer({ port: 0 })
+    const nodes: { mesh: MeshSocket; counter: Counter }[] = []
+    for (let i = 0; i < 3; i++) {
+      const mesh = node('counter', { maxOutgoing: 1 })
+      const counter = new Counter(mesh)
+      await mesh.ready()
+      await counter.increment()
+      nodes.push({ mesh, counter })
+    }
+    await nodes[2]!.counter.increment()
+    const late = node('counter') // learns the count from its neighbours' state
+    const lateCounter = new Counter(late)
+    nodes.push({ mesh: late, counter: lateCounter })
+    await waitFor(() => nodes.every((n) => n.counter.value === 4), { timeoutMs: 20_000, what: 'every counter at 4' })
+  }, 60_000)
+
   it('once bootstrapped, grows and heals without the signaling server (signals relayed through the mesh)', async () => {
     server = await startSignalingServer({ port: 0 })
     const nodes: MeshSocket[] = []

@@ -37,6 +37,8 @@ export async function simMeshNode(
   listen = true,
   /** Wraps the node's virtual clock (e.g. to make its thread look stalled). */
   wrapClock: (clock: Clock) => Clock = (clock) => clock,
+  /** The network model's tag in the protocol id. */
+  model = 'mesh',
 ): Promise<SimMeshNode> {
   const identity = await simIdentity(sim)
   const transport = sim.transport(identity.id)
@@ -53,6 +55,7 @@ export async function simMeshNode(
       verifier: new SignatureVerifier({ backend: 'noble' }),
       randomBytes: (n) => random.bytes(n),
     },
+    model,
   )
   const node: SimMeshNode = { id: identity.id, identity, socket, delivered: new Map(), messages: [] }
   if (listen) {
