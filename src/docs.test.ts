@@ -50,6 +50,8 @@ interface Defaults {
   IDENTITY_STORE_DEFAULTS: Record<string, unknown>
   SIGNALING_SERVER_DEFAULTS: Record<string, unknown>
   DEFAULT_SIGNALING_TIMEOUT_MS: number
+  /** The signaling client's reconnect backoff (its `reconnect` option's default). */
+  DEFAULT_RECONNECT: Record<string, unknown>
   /** The default network's MeshSocket options (connection budget …), where the code has them apart. */
   WEBRTC_NETWORK_DEFAULTS: Record<string, unknown>
 }
@@ -65,7 +67,8 @@ async function codeDefaults(): Promise<Defaults> {
     IDENTITY_STORE_DEFAULTS: entry.IDENTITY_STORE_DEFAULTS,
     SIGNALING_SERVER_DEFAULTS: { ...SIGNALING_SERVER_DEFAULTS },
     DEFAULT_SIGNALING_TIMEOUT_MS: (await findConstant('DEFAULT_SIGNALING_TIMEOUT_MS', 'src/transport')).value as number,
-    WEBRTC_NETWORK_DEFAULTS: ((await findConstant('WEBRTC_NETWORK_DEFAULTS', 'src/transport').catch(() => undefined))?.value ?? {}) as Record<string, unknown>,
+    DEFAULT_RECONNECT: { ...entry.DEFAULT_RECONNECT },
+    WEBRTC_NETWORK_DEFAULTS: { ...entry.WEBRTC_NETWORK_DEFAULTS },
   }
 }
 
@@ -104,7 +107,9 @@ function buildScopes(d: Defaults): { heading: RegExp; columns: Record<string, Sc
       ...fromObject(d.WEBRTC_LINK_DEFAULTS, 'WEBRTC_LINK_DEFAULTS', 'link.'),
       link: { value: 'WEBRTC_LINK_DEFAULTS', from: 'the name of the link defaults' },
     },
-    unchecked: ['signaler', 'iceServers', 'wrtc'],
+    // connectionBudget: the transport's own has no limit by default (no constant to compare);
+    // MeshSocket's, under Mesh, is WEBRTC_NETWORK_DEFAULTS.connectionBudget and is checked there.
+    unchecked: ['signaler', 'iceServers', 'wrtc', 'connectionBudget'],
     mustList: {
       'docs/API.md': [...Object.keys(d.WEBRTC_TRANSPORT_DEFAULTS), 'link'],
       'docs/LIMITS.md': [...Object.keys(d.WEBRTC_TRANSPORT_DEFAULTS), 'link.chunkBytes', 'link.maxMessageBytes', 'link.closeTimeoutMs'],
@@ -149,9 +154,13 @@ function buildScopes(d: Defaults): { heading: RegExp; columns: Record<string, Sc
       columns: {
         default: {
           dir: 'src/transport',
-          values: { timeoutMs: { value: d.DEFAULT_SIGNALING_TIMEOUT_MS, from: 'DEFAULT_SIGNALING_TIMEOUT_MS' } },
-          unchecked: ['url', 'identity', 'net', 'WebSocket'],
-          mustList: { 'docs/API.md': ['timeoutMs'], 'docs/LIMITS.md': ['timeoutMs'] },
+          values: {
+            timeoutMs: { value: d.DEFAULT_SIGNALING_TIMEOUT_MS, from: 'DEFAULT_SIGNALING_TIMEOUT_MS' },
+            reconnect: { value: d.DEFAULT_RECONNECT, from: 'DEFAULT_RECONNECT' },
+          },
+          // random, clock: injected services whose defaults are the host's (Math.random, systemClock).
+          unchecked: ['url', 'identity', 'net', 'WebSocket', 'random', 'clock'],
+          mustList: { 'docs/API.md': ['timeoutMs', 'reconnect'], 'docs/LIMITS.md': ['timeoutMs', 'reconnect'] },
         },
       },
     },
@@ -296,8 +305,8 @@ async function checkDefaults(file: (typeof DOCS)[number], text: string, defaults
       if (missing.length > 0) failures.push(`${file}: section ${String(group.heading)} (${column}) has no row for ${missing.map((n) => `\`${n}\``).join(', ')}`)
     }
   }
-  // `X_DEFAULTS` — `{ a: 1, … }`: the literal must be the object.
-  for (const m of text.matchAll(/`([A-Z][A-Z0-9_]*_DEFAULTS)(?::[^`]*)?`\s*—\s*`(\{[^`]*\})`/g)) {
+  // `X_DEFAULTS` (or `DEFAULT_X`) — `{ a: 1, … }`: the literal must be the object.
+  for (const m of text.matchAll(/`([A-Z][A-Z0-9_]*_DEFAULTS|DEFAULT_[A-Z0-9_]+)(?::[^`]*)?`\s*—\s*`(\{[^`]*\})`/g)) {
     const name = m[1]!
     const obj = name in defaults ? (defaults as unknown as Record<string, object>)[name] : (await findConstant(name, 'src')).value
     const line = text.slice(0, m.index).split('\n').length
@@ -327,6 +336,12 @@ describe('docs', () => {
     const link = { ...defaults, WEBRTC_LINK_DEFAULTS: { ...defaults.WEBRTC_LINK_DEFAULTS, closeTimeoutMs: 1 } }
     const literal = await checkDefaults('docs/API.md', read('docs/API.md'), link)
     expect(literal.some((f) => f.includes('`WEBRTC_LINK_DEFAULTS` closeTimeoutMs: docs say 5000, code says 1'))).toBe(true)
+    const backoff = { ...defaults, DEFAULT_RECONNECT: { ...defaults.DEFAULT_RECONNECT, maxMs: 60_000 } }
+    const apiBackoff = await checkDefaults('docs/API.md', read('docs/API.md'), backoff)
+    const limitsBackoff = await checkDefaults('docs/LIMITS.md', read('docs/LIMITS.md'), backoff)
+    expect(apiBackoff.some((f) => f.includes('`reconnect`: docs say') && f.includes('"maxMs":60000'))).toBe(true)
+    expect(apiBackoff.some((f) => f.includes('`DEFAULT_RECONNECT` maxMs: docs say 30000, code says 60000'))).toBe(true)
+    expect(limitsBackoff.some((f) => f.includes('`reconnect`: docs say'))).toBe(true)
   })
 
   it('normalise numbers written with separators and units', () => {

@@ -97,6 +97,9 @@ export function differs(cell: string, expected: unknown): string | undefined {
     return text === show(expected) ? undefined : `"${cell}"`
   }
   if (typeof expected === 'object' && expected !== null) {
+    // A literal in the cell (`{ a: 1, b: 2 }`) must be the object; without one, its numbers in order.
+    const literal = codeSpans(cell).find((s) => s.trim().startsWith('{'))
+    if (literal !== undefined) return literalDiffers(parseLiteral(literal), expected).length === 0 ? undefined : `"${literal}"`
     const want = Object.values(expected).filter((v) => typeof v === 'number')
     const got = quantities(cell)
     return show(got) === show(want) ? undefined : `${show(got)} ("${cell}")`
@@ -110,7 +113,6 @@ export function literalDiffers(literal: Record<string, number | string>, expecte
   return [...keys].filter((k) => literal[k] !== want[k]).map((k) => `${k}: docs say ${show(literal[k])}, code says ${show(want[k])}`)
 }
 
-/** The failures of one document against the code's defaults. */
 // ---------------------------------------------------------------- exports
 
 /** Names of `export type { … }` (and `export *` of such files, followed) in a module. */
