@@ -106,7 +106,7 @@ export class QueuedLink implements Link {
     this.#state = 'closed'
     this.#queue.close(undefined, false) // what was accepted is still delivered
     this.#closed = this.#carrier.close(this)
-    this.#emitClose(undefined)
+    this.#events.emitLast('close', undefined)
     return this.#closed
   }
 
@@ -125,12 +125,7 @@ export class QueuedLink implements Link {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.#queue.close(reason, true)
-    this.#emitClose(reason)
-  }
-
-  #emitClose(reason: P2PError | undefined): void {
-    this.#events.emit('close', reason)
-    this.#events.removeAll() // nothing fires after 'close'
+    this.#events.emitLast('close', reason)
   }
 }
 

@@ -56,6 +56,12 @@ export class Emitter<E extends EventMap> {
   removeAll(): void {
     this.#listeners.clear()
   }
+
+  /** Emits `event` a last time, then removes every listener: nothing fires after it (a 'close'). */
+  emitLast<K extends keyof E>(event: K, ...args: E[K]): void {
+    this.emit(event, ...args)
+    this.removeAll()
+  }
 }
 
 /** Resolves with the event's arguments the next time it fires (tests and ready() helpers). */

@@ -155,7 +155,7 @@ export class WebRtcLink implements Link {
       this.#peer.once('close', () => clearTimeout(timer))
       this.#urgentAfterQueue(BYE)
     })
-    this.#emitClose(undefined)
+    this.#events.emitLast('close', undefined)
     return this.#closing
   }
 
@@ -354,11 +354,6 @@ export class WebRtcLink implements Link {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.#queue.close(reason, true)
-    this.#emitClose(reason)
-  }
-
-  #emitClose(reason: P2PError | undefined): void {
-    this.#events.emit('close', reason)
-    this.#events.removeAll()
+    this.#events.emitLast('close', reason)
   }
 }
