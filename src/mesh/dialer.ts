@@ -159,6 +159,13 @@ export class Dialer {
   /** Dials that failed (the candidate is retried after a backoff). */
   dialFailures = 0
 
+  /** The network is back (signaling server reconnected): a node without peers asks for nodes at once. */
+  online(): void {
+    if (this.#host.table.peers.size > 0) return
+    this.#nextDiscovery = 0
+    this.schedule(0)
+  }
+
   /** Alone with nobody left to try: ask the network for the subnet's nodes again (signaling server). */
   #rediscover(now: number): void {
     const discover = this.#host.network.discover

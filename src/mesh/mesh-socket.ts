@@ -2,7 +2,7 @@ import { MeshError, P2PError } from '../errors.js'
 import type { Network, NetworkFactory } from '../transport/types.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { Emitter } from '../util/emitter.js'
-import { webDigest, type DecodedFrame, type Digest } from '../wire/frame.js'
+import { webDigest, type DecodedFrame } from '../wire/frame.js'
 import { SignatureVerifier, signedProtocolId } from '../wire/signed.js'
 import { protocolId as makeProtocolId } from '../wire/ids.js'
 import { Identity, type IdentityKeyPair } from '../wire/identity.js'
@@ -16,65 +16,16 @@ import type { PeerLink } from './peer-link.js'
 import { PeerTable } from './peer-table.js'
 import { checkPeerId, openPort, type Live, type PortHost } from './port.js'
 import { ProtocolRegistry, type MeshPort, type MeshProtocol } from './protocol.js'
-import { Router, type RouterStats } from './router.js'
+import { Router } from './router.js'
+import type { IdentityStore, MeshEvents, MeshServices, MeshStats } from './types.js'
 import { UserMessages, type ReceivedMessage } from './user-messages.js'
 import { MESH_DEFAULTS, resolveMeshOptions, type MeshOptions, type ResolvedMeshOptions } from './options.js'
-
-export type MeshEvents = {
-  message: [message: ReceivedMessage]
-  peer: [id: string]
-  'peer-left': [id: string, reason: P2PError | undefined]
-  error: [err: P2PError]
-}
-
-/** This node's stored key pair (the package entry supplies IndexedDB's where it exists). */
-export type IdentityStore = (subnet: string) => Promise<{ identity: Identity; release(): void }>
-
-/** Injected services (tests pass a simulated network and virtual clock). */
-export interface MeshServices {
-  clock?: Clock
-  random?: () => number
-  /** How the node reaches others. The package entry's MeshSocket makes the WebRTC one from its options. */
-  network?: NetworkFactory
-  /** Where identity 'persistent' is kept. Without one, the default identity is ephemeral. */
-  identityStore?: IdentityStore
-  /** SHA-256 for frame ids. Default `webDigest` (WebCrypto for large bodies); `syncDigest` keeps a simulation deterministic. */
-  digest?: Digest
-  /** Signature checks (signed mode). Default: WebCrypto where it has Ed25519; a noble one answers synchronously. */
-  verifier?: SignatureVerifier
-  /** Random bytes for handshake nonces. Default crypto.getRandomValues. */
-  randomBytes?: (n: number) => Uint8Array
-}
-
-export interface MeshStats extends RouterStats {
-  peers: number
-  /** Frames received and sent on all links since start (every kind: user, relay, control). */
-  messagesIn: number
-  messagesOut: number
-  /** Bytes on the wire, all links since start. */
-  bytesIn: number
-  bytesOut: number
-  /** Uncompressed bodies / bodies as sent, over all frames sent (1 = no saving). */
-  compressionRatio: number
-  /** Frames dropped as malformed (each reported as a BAD_FRAME error), protocol messages their decoder refused included. */
-  badFrames: number
-  /** Messages dropped from the recv() queue because it was full. */
-  recvDropped: number
-  /** Dials that failed (the candidate is retried after a backoff). */
-  dialFailures: number
-  /** Signed mode: messages dropped because their signature, key or signer did not hold (each reported as FORGED). */
-  forged: number
-  /** Signed mode: signed messages dropped for a timestamp outside the replay window (maxClockSkewMs). */
-  stale: number
-  /** Frames dropped unread because a peer sent more than maxMessagesPerSecond. */
-  rateLimited: number
-}
 
 /**
  * An unorganised mesh network (p2p.today's MeshSocket): broadcasts are flooded, whispers go to
  * one node (routed if it is not a neighbour), peers are exchanged and replaced as they come and
  * go. Network models plug in through `register` (docs/ARCHITECTURE.md, "The protocol seam"); the
- * user messages of `send`/`whisper` are the first of them. See docs/API.md.
+ * user messages of `send`/`whisper` are the first of them. See docs/API.md for the API.
  */
 export class MeshSocket {
   readonly #options: ResolvedMeshOptions
@@ -295,6 +246,12 @@ export class MeshSocket {
     network.transport.on('error', (err) => this.#report(err))
     this.#dialer = new Dialer({ localId, network, table, clock, random: services.random ?? Math.random, report: (err) => this.#report(err), alone: () => this.#resolveReady() }, o)
     this.#dialer.learn(network.bootstrap)
+    const dialer = this.#dialer
+    network.on?.('offline', () => this.#events.emit('offline'))
+    network.on?.('online', () => {
+      dialer.online()
+      this.#events.emit('online')
+    })
     this.#keepalive = new Keepalive(clock, o, () => table.peers.values())
     this.#keepalive.start()
     this.#dialer.maintain()
@@ -397,4 +354,4 @@ export class MeshSocket {
 }
 
 export { MESH_DEFAULTS }
-export type { MeshOptions, ReceivedMessage }
+export type { MeshOptions, ReceivedMessage, IdentityStore, MeshEvents, MeshServices, MeshStats }

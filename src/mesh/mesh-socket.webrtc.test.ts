@@ -48,6 +48,32 @@ describe('MeshSocket over WebRTC (Node)', () => {
     await waitFor(() => nodes.every((n) => n.counter.value === 4), { timeoutMs: 20_000, what: 'every counter at 4' })
   }, 60_000)
 
+  it('rejoins by itself: through a signaling server restart, and after losing every neighbour', async () => {
+    server = await startSignalingServer({ port: 0 })
+    const port = server.port
+    const a = node('rejoin', { rediscoverMs: 300, dialTimeoutMs: 2_000 })
+    await a.ready()
+    const b = node('rejoin')
+    await b.ready()
+    await waitFor(() => a.peers.includes(b.id), { timeoutMs: 10_000, what: 'a and b linked' })
+    const events: string[] = []
+    a.on('offline', () => events.push('offline'))
+    a.on('online', () => events.push('online'))
+    // The server restarts on the same port: a and b keep their link, go offline, come back.
+    await server.close()
+    await waitFor(() => events.includes('offline'), { timeoutMs: 10_000, what: 'a offline' })
+    server = await startSignalingServer({ port })
+    await waitFor(() => events.includes('online'), { timeoutMs: 20_000, what: 'a online again' })
+    expect(events).toEqual(['offline', 'online'])
+    expect(a.peers).toEqual([b.id])
+    // Every neighbour of a dies; a node arrives that dials nobody: a finds it by itself.
+    await b.close()
+    await waitFor(() => a.peers.length === 0, { timeoutMs: 20_000, what: 'a alone' })
+    const d = node('rejoin', { maxOutgoing: 0 })
+    await d.ready()
+    await waitFor(() => a.peers.includes(d.id), { timeoutMs: 20_000, what: 'a rediscovered the subnet' })
+  }, 90_000)
+
   it('once bootstrapped, grows and heals without the signaling server (signals relayed through the mesh)', async () => {
     server = await startSignalingServer({ port: 0 })
     const nodes: MeshSocket[] = []

@@ -53,7 +53,7 @@ export function openPort(host: PortHost, protocol: MeshProtocol): MeshPort {
     broadcast(sub, ...items) {
       const claim = registry.owned(protocol, 'broadcast', sub)
       const { router, originator } = host.live()
-      return originator.originate({ kind: 'broadcast', sub, payload: items, claim }, ({ body, id }) => router.broadcast(body, id))
+      return originator.originate({ kind: 'broadcast', sub, payload: items, claim }, ({ body, id }) => router.broadcast(body, id, claim.claim.urgent === true))
     },
     whisper(to, sub, ...items) {
       const { table } = host.live()

@@ -72,7 +72,10 @@ export interface MeshProtocol<M = unknown> {
   onPeerLeft?(id: string, reason: P2PError | undefined): void
 }
 
-/** What a registered protocol uses to talk to the network. Every call throws MESH_CLOSED after close(). */
+/**
+ * What a registered protocol uses to talk to the network. The sending calls and `connect` throw
+ * at once for bad arguments, INVALID_ARGUMENT while the mesh is starting and MESH_CLOSED after close().
+ */
 export interface MeshPort {
   /** This node's id (once the mesh is started: await ready()). */
   readonly id: string
@@ -82,7 +85,7 @@ export interface MeshPort {
   broadcast(sub: number, ...items: unknown[]): Promise<void>
   /** To one node: directly if it is a neighbour, else routed. */
   whisper(to: string, sub: number, ...items: unknown[]): Promise<void>
-  /** To a neighbour on its link; rejects NOT_A_PEER if `to` is not one. */
+  /** To a neighbour on its link; throws NOT_A_PEER if `to` is not one. */
   direct(to: string, sub: number, ...items: unknown[]): Promise<void>
   /** To one node through the mesh (routed even if it is a neighbour). */
   routed(to: string, sub: number, ...items: unknown[]): Promise<void>

@@ -68,11 +68,11 @@ export class Router {
     this.seen = new SeenCache(this.#limits.seen)
   }
 
-  /** Sends our own broadcast body to every neighbour. */
-  broadcast(body: Uint8Array, id: Uint8Array): Promise<void> {
+  /** Sends our own broadcast body to every neighbour (`urgent`: on the links' urgent lane). */
+  broadcast(body: Uint8Array, id: Uint8Array, urgent = false): Promise<void> {
     this.seen.add(binaryKey(id), this.#host.now())
     this.stats.originated++
-    return this.#toAll(body, undefined, undefined)
+    return this.#toAll(body, undefined, undefined, urgent)
   }
 
   /** Sends our own routed message (to a non-neighbour, or a reply) towards `target`. */
@@ -87,7 +87,7 @@ export class Router {
     switch (message.kind) {
       case 'broadcast': {
         if (!this.#firstSight(frame, from)) return
-        void this.#toAll(frame.body, from, frame.sender)
+        void this.#toAll(frame.body, from, frame.sender, message.claim?.claim.urgent === true)
         this.stats.delivered++
         this.#host.deliver(message, frame, from)
         return

@@ -92,6 +92,11 @@ export interface Network {
   server?: Signaler
   /** More bootstrap ids, when the mesh has none left to try (asks the signaling server again). */
   discover?(): Promise<string[]>
+  /**
+   * The way in to the network: 'offline' when it is lost (the signaling server's connection: its
+   * client reconnects by itself), 'online' when it is back. Links already made are not affected.
+   */
+  on?(event: 'online' | 'offline', fn: () => void): () => void
   close(): Promise<void>
 }
 

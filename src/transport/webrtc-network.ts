@@ -49,6 +49,7 @@ export function webRtcNetwork(options: WebRtcNetworkOptions): NetworkFactory {
       bootstrap: client.peers,
       server: client,
       discover: () => client.discover(),
+      on: (event, fn) => client.on(event, () => fn()),
       close: async () => {
         await transport.close()
         await client.close()
