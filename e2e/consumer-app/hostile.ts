@@ -103,7 +103,8 @@ function frame(msg: FrameMessage, auth?: FrameAuth): Uint8Array {
 export async function runHostile(params: URLSearchParams): Promise<void> {
   document.body.innerHTML = `<h1>hostile peer</h1><p>id: <code data-testid="my-id"></code> status: <span data-testid="status">starting</span></p>`
   const url = params.get('signal') ?? 'http://127.0.0.1:9000'
-  const pid = signedProtocolId(params.get('subnet') ?? 'e2e', 'webrtc')
+  // A MeshSocket's protocol id: its subnet with the model's tag ('mesh'), signed mode.
+  const pid = signedProtocolId((params.get('subnet') ?? 'e2e') + 'mesh', 'webrtc')
   const me = await Identity.generate()
   const signaling = await SignalingClient.connect({ url, identity: me, net: pid })
   const transport = new WebRtcTransport({ signaler: signaling, iceServers: signaling.iceServers })

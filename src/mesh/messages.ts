@@ -1,6 +1,6 @@
 import { WireError } from '../errors.js'
 import { FLAGS } from '../wire/flags.js'
-import { isB58, MAX_B58_LENGTH } from '../wire/base58.js'
+import { isNodeId, MAX_ID_LENGTH } from '../wire/base58.js'
 import { sanitizeCompressionList } from '../wire/compression.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type DecodedFrame, type FrameMessage } from '../wire/frame.js'
 import { NONCE_BYTES } from '../wire/signed.js'
@@ -64,10 +64,10 @@ export function routeOf(message: ProtocolWire): Route {
 
 /** Most peer ids accepted in (and sent in) one peers message. */
 export const MAX_PEERS_PER_MESSAGE = 64
-const MAX_ID = MAX_B58_LENGTH
+const MAX_ID = MAX_ID_LENGTH
 
 function isId(v: unknown): v is string {
-  return isB58(v, MAX_ID)
+  return isNodeId(v)
 }
 
 /** A node id as str (js2p) or bin (py2p sends ids as bytes); undefined if it is not one. */

@@ -1,5 +1,5 @@
 import { MeshError, type P2PError } from '../errors.js'
-import { isB58 } from '../wire/base58.js'
+import { isNodeId } from '../wire/base58.js'
 import type { Originator } from './originator.js'
 import type { PeerTable } from './peer-table.js'
 import type { MeshPort, MeshProtocol, ProtocolRegistry } from './protocol.js'
@@ -24,7 +24,7 @@ export interface PortHost {
 
 /** Throws INVALID_ARGUMENT unless `id` is a node id other than ours. */
 export function checkPeerId(host: { readonly id: string }, id: unknown, call: string): asserts id is string {
-  if (!isB58(id)) throw new MeshError('INVALID_ARGUMENT', `${call} needs a node id (base58)`)
+  if (!isNodeId(id)) throw new MeshError('INVALID_ARGUMENT', `${call} needs a node id (base58)`)
   if (id === host.id) throw new MeshError('INVALID_ARGUMENT', `${call}: that is this node's own id`)
 }
 

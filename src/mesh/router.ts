@@ -1,4 +1,6 @@
+import { BoundedMap } from '../util/bounded-map.js'
 import { binaryKey } from '../util/bytes.js'
+import { perWindow, TokenBucket } from '../util/token-bucket.js'
 import type { DecodedFrame } from '../wire/frame.js'
 import type { MeshMessage, ProtocolWire } from './messages.js'
 import type { PeerLink } from './peer-link.js'
@@ -57,15 +59,17 @@ export class Router {
   readonly #host: RouterHost
   readonly #limits: RouterLimits
   readonly seen: SeenCache
-  readonly #routes = new Map<string, { link: PeerLink; at: number }>()
+  readonly #routes: BoundedMap<string, { link: PeerLink; at: number }>
   readonly stats: RouterStats = { originated: 0, relayed: 0, duplicates: 0, delivered: 0, signalsDropped: 0 }
-  /** Per origin: signal relays in the current minute (bounded like the routes). */
-  readonly #signalRelays = new Map<string, { since: number; count: number }>()
+  /** Per origin: a bucket of maxSignalRelaysPerMinute signal relays, refilled over a minute (bounded like the routes). */
+  readonly #signalRelays: BoundedMap<string, TokenBucket>
 
   constructor(host: RouterHost, limits: Partial<RouterLimits> = {}) {
     this.#host = host
     this.#limits = { ...ROUTER_DEFAULTS, ...limits }
     this.seen = new SeenCache(this.#limits.seen)
+    this.#routes = new BoundedMap(this.#limits.maxRoutes)
+    this.#signalRelays = new BoundedMap(this.#limits.maxRoutes)
   }
 
   /** Sends our own broadcast body to every neighbour (`urgent`: on the links' urgent lane). */
@@ -141,28 +145,18 @@ export class Router {
   /** Relaying WebRTC negotiations for others costs them nothing: at most N per origin per minute. */
   #mayRelaySignal(origin: string): boolean {
     const now = this.#host.now()
-    let entry = this.#signalRelays.get(origin)
-    if (entry === undefined || now - entry.since >= 60_000) {
-      this.#signalRelays.delete(origin)
-      entry = { since: now, count: 0 }
-      this.#signalRelays.set(origin, entry)
-      if (this.#signalRelays.size > this.#limits.maxRoutes) this.#signalRelays.delete(this.#signalRelays.keys().next().value!)
+    let bucket = this.#signalRelays.get(origin)
+    if (bucket === undefined) {
+      bucket = new TokenBucket(perWindow(this.#limits.maxSignalRelaysPerMinute, 60_000), now)
+      this.#signalRelays.set(origin, bucket)
     }
-    if (entry.count >= this.#limits.maxSignalRelaysPerMinute) {
-      this.stats.signalsDropped++
-      return false
-    }
-    entry.count++
-    return true
+    if (bucket.take(now)) return true
+    this.stats.signalsDropped++
+    return false
   }
 
   #learn(origin: string, link: PeerLink): void {
-    this.#routes.delete(origin) // re-insert: Map order is recency
-    this.#routes.set(origin, { link, at: this.#host.now() })
-    if (this.#routes.size > this.#limits.maxRoutes) {
-      const oldest = this.#routes.keys().next()
-      if (oldest.done !== true) this.#routes.delete(oldest.value)
-    }
+    this.#routes.set(origin, { link, at: this.#host.now() }) // newest last: the oldest goes past maxRoutes
   }
 
   #towards(target: string, body: Uint8Array, from: PeerLink | undefined, urgent: boolean): Promise<void> {
