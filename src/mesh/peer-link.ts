@@ -298,7 +298,6 @@ export class PeerLink {
     if (this.#open === 'closed') return
     this.#open = 'closed'
     this.#ctx.clock.clearTimeout(this.#timer)
-    this.#events.emit('closed', reason)
-    this.#events.removeAll()
+    this.#events.emitLast('closed', reason)
   }
 }

@@ -148,7 +148,8 @@ export function randomMeshMessage(rng: Prng, corpus: FuzzCorpus, sender: string)
  * reaches the handlers past every check (signed variant: link-authenticated).
  */
 export function randomMeshFrame(rng: Prng, corpus: FuzzCorpus): Uint8Array {
-  const sender = rng.chance(0.8) ? corpus.ids[0]! : rng.chance(0.9) ? rng.pick(corpus.ids) : randomB58(rng, 1 + rng.int(90))
+  // Any sender encodeFrame accepts (a node id: 1–66 base58 digits); others are the raw-P inputs' job.
+  const sender = rng.chance(0.8) ? corpus.ids[0]! : rng.chance(0.9) ? rng.pick(corpus.ids) : randomB58(rng, 1 + rng.int(66))
   const msg = meshFrame(randomMeshMessage(rng, corpus, sender), sender, rng.int(2 ** 31))
   const compression = rng.chance(0.3) ? rng.pick(corpus.compressions) : undefined
   return encodeFrame(msg, { ...(compression === undefined ? {} : { compression }), ...(corpus.auth === undefined ? {} : { variant: 'signed' }) })

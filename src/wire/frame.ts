@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { WireError } from '../errors.js'
 import { asBufferSource, concatBytes, equalBytes, fromUtf8, utf8 } from '../util/bytes.js'
 import { andThen, type MaybePromise } from '../util/serial.js'
-import { isB58 } from './base58.js'
+import { isNodeId, MAX_ID_LENGTH } from './base58.js'
 import { compress, decompress } from './compression.js'
 import { assertWireValues, packArrayAfter, unpackArray, type PayloadLimits } from './payload.js'
 
@@ -67,8 +67,8 @@ export const FRAME_DEFAULTS = {
   maxDepth: 32,
 } as const
 
-/** Longest sender id accepted: a 384-bit id is at most 66 base58 digits, 0.7 ids at most 88. */
-export const MAX_SENDER_LENGTH = 100
+/** Longest sender id accepted: a node id (base58 of a 384-bit number, 0.7's too) is at most 66 digits (isNodeId). */
+export const MAX_SENDER_LENGTH = MAX_ID_LENGTH
 
 export interface EncodeOptions {
   /** A compression method flag; the body is compressed with it unconditionally. */
@@ -99,7 +99,7 @@ function checkHeader(type: unknown, sender: unknown, time: unknown): void {
   if (typeof type !== 'number' || !Number.isInteger(type) || type < 0 || type > MAX_UINT32) {
     throw new WireError('FRAME_SHAPE', 'main flag must be an unsigned 32-bit integer')
   }
-  if (!isB58(sender, MAX_SENDER_LENGTH)) throw new WireError('FRAME_SHAPE', 'sender must be a base58 node id')
+  if (!isNodeId(sender)) throw new WireError('FRAME_SHAPE', 'sender must be a base58 node id')
   if (typeof time !== 'number' || !Number.isSafeInteger(time)) {
     throw new WireError('FRAME_SHAPE', 'timestamp must be an integer number of seconds')
   }

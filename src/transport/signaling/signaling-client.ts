@@ -203,8 +203,7 @@ export class SignalingClient implements Signaler {
       const session = this.#session
       this.#stop(closedError())
       await Promise.all([session?.close(), this.#retrying])
-      this.#events.emit('close', undefined)
-      this.#events.removeAll()
+      this.#events.emitLast('close', undefined)
     })()
     return this.#closing
   }
@@ -337,8 +336,7 @@ export class SignalingClient implements Signaler {
   #finish(reason: TransportError): void {
     this.#stop(reason)
     this.#closing = Promise.resolve()
-    this.#events.emit('close', reason)
-    this.#events.removeAll()
+    this.#events.emitLast('close', reason)
   }
 }
 
