@@ -9,7 +9,7 @@ import { concatBytes, toHex, utf8 } from '../util/bytes.js'
  * bytes are written here by hand from the msgpack specification, not with a msgpack library, so
  * that the fixture test checks the codec against an independent construction. Same sender and
  * time as the py2p vectors (vectors-0.7.json). Regenerate with
- * `npx tsx src/testing/make-int64-vectors.ts`.
+ * `npx tsx src/testing/make-vectors.ts`.
  */
 
 const SENDER = '6VnYj9LjoVLTvU3uPhy4nxm6yv2wEvhaRtGHeV9wwFngWGGqKAzuZ8jK6gFuvq737V'
@@ -103,7 +103,7 @@ export function buildInt64Vectors(): Int64Vectors {
       'Test vectors for integers beyond 32 bits in p2p.today 0.7 frames (docs/protocol.md, "Frame"): safe integers ' +
       'travel as msgpack uint64 (0xcf) / int64 (0xd3), as py2p 0.7 (msgpack-python) writes them, never as float64. ' +
       'Built by hand from the msgpack specification by src/testing/int64-vectors.ts (npx tsx ' +
-      'src/testing/make-int64-vectors.ts). packets is [main_flag, sender, time, sub_flag, ...payload]; the sender ' +
+      'src/testing/make-vectors.ts). packets is [main_flag, sender, time, sub_flag, ...payload]; the sender ' +
       'travels as msgpack bin; sender and time as in vectors-0.7.json.',
     sender: SENDER,
     timestamp: TIMESTAMP,

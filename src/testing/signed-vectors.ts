@@ -10,7 +10,7 @@ import { b58encode } from '../wire/base58.js'
  * the specification (docs/protocol.md, "Signed frames") with msgpack, SHA-2, Ed25519 and zlib
  * directly, not with the codec, so that the fixture test checks the codec against an independent
  * construction. Deterministic: a fixed seed (Ed25519 signatures are deterministic), a fixed time.
- * Regenerate with `npx tsx src/testing/make-signed-vectors.ts`.
+ * Regenerate with `npx tsx src/testing/make-vectors.ts`.
  */
 
 ed.hashes.sha512 = sha512
@@ -105,7 +105,7 @@ export function buildSignedVectors(): SignedVectors {
   return {
     about:
       'Test vectors for the signed variant of the p2p.today 0.7 frame (docs/protocol.md, "Signed frames"), built from the ' +
-      'specification by src/testing/signed-vectors.ts (npx tsx src/testing/make-signed-vectors.ts). Ed25519 key from the ' +
+      'specification by src/testing/signed-vectors.ts (npx tsx src/testing/make-vectors.ts). Ed25519 key from the ' +
       'seed below (RFC 8032), node id = base58(int(SHA-384(public key))), protocol id = protocolId(subnet, transport + ' +
       "'+ed25519'). packets is [main_flag, sender, time, sub_flag, ...payload]; the sender travels as msgpack bin.",
     variant: 'signed',
