@@ -1,4 +1,5 @@
 import { createServer } from 'node:http'
+import { nextClientEvent } from '../../testing/client-events.js'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
@@ -7,7 +8,7 @@ import { hasCode } from '../../errors.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import { Identity } from '../../wire/identity.js'
 import { protocolId } from '../../wire/ids.js'
-import { SignalingClient, type SignalingClientEvents, type SignalingClientOptions } from './signaling-client.js'
+import { SignalingClient, type SignalingClientOptions } from './signaling-client.js'
 
 /**
  * Reconnecting: against the real server restarted on the same port, and against a scripted
@@ -27,14 +28,7 @@ async function connect(options: Partial<SignalingClientOptions> & { url: string 
   return client
 }
 
-function next<K extends keyof SignalingClientEvents>(client: SignalingClient, event: K): Promise<SignalingClientEvents[K]> {
-  return new Promise((resolve) => {
-    const off = client.on(event, (...args) => {
-      off()
-      resolve(args)
-    })
-  })
-}
+const next = nextClientEvent
 
 /** The client's offline/online/close events, in order, as names. */
 function eventLog(client: SignalingClient): string[] {

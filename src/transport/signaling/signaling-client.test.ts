@@ -1,11 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { nextClientEvent } from '../../testing/client-events.js'
 import { WebSocket } from 'ws'
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from '../../../signaling/server.js'
 import { hasCode } from '../../errors.js'
 import { Emitter, nextEvent } from '../../util/emitter.js'
 import { Identity } from '../../wire/identity.js'
 import { protocolId } from '../../wire/ids.js'
-import { SignalingClient, type SignalingClientEvents, type SignalingClientOptions } from './signaling-client.js'
+import { SignalingClient, type SignalingClientOptions } from './signaling-client.js'
 
 const NET_A = protocolId('client-test-a', 'webrtc')
 const NET_B = protocolId('client-test-b', 'webrtc')
@@ -38,15 +39,7 @@ async function connect(options: Partial<SignalingClientOptions> = {}): Promise<S
   return client
 }
 
-/** Resolves with the next event's arguments. */
-function next<K extends keyof SignalingClientEvents>(client: SignalingClient, event: K): Promise<SignalingClientEvents[K]> {
-  return new Promise((resolve) => {
-    const off = client.on(event, (...args) => {
-      off()
-      resolve(args)
-    })
-  })
-}
+const next = nextClientEvent
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   const err = await promise.then(

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { nextClientEvent } from '../../testing/client-events.js'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { hasCode, type TransportError } from '../../errors.js'
 import { Identity } from '../../wire/identity.js'
 import { protocolId } from '../../wire/ids.js'
-import { SignalingClient, type SignalingClientEvents } from './signaling-client.js'
+import { SignalingClient } from './signaling-client.js'
 
 /**
  * The client against a fake server that misbehaves: everything a server sends is untrusted.
@@ -88,14 +89,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
   expect(err, `expected ${code}`).toSatisfy((e: unknown) => hasCode(e, code as never))
 }
 
-function next<K extends keyof SignalingClientEvents>(client: SignalingClient, event: K): Promise<SignalingClientEvents[K]> {
-  return new Promise((resolve) => {
-    const off = client.on(event, (...args) => {
-      off()
-      resolve(args)
-    })
-  })
-}
+const next = nextClientEvent
 
 describe('connect() against a misbehaving server', () => {
   it('times out (SIGNALING_TIMEOUT) when the challenge never comes', async () => {
