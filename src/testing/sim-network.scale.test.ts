@@ -104,7 +104,6 @@ describe('SimNetwork: determinism', () => {
 
 describe('SimNetwork: 200-node smoke test', () => {
   it('floods a random graph: every reachable node gets each message exactly once', async () => {
-    const started = performance.now()
     const net = new SimNetwork({ seed: 2024, latency: { min: 5, max: 80 }, failureDetectionMs: 1000 })
     const nodes = await randomGraph(net, 200, 3)
     for (const victim of net.random.shuffle([...nodes.slice(1)]).slice(0, 10)) net.kill(victim.id)
@@ -126,6 +125,5 @@ describe('SimNetwork: 200-node smoke test', () => {
     const duplicates = nodes.reduce((sum, n) => sum + n.duplicates, 0)
     expect(duplicates).toBeGreaterThan(0) // the seen-set did real work
     expect(net.stats.dropped).toBe(0)
-    expect(performance.now() - started).toBeLessThan(5_000)
   })
 })
