@@ -1,22 +1,38 @@
+import type { MeshSocketOptions } from 'p2p-today'
+
+/** Mesh options the page's URL may set (for tests and experiments; the page shows no control for them). */
+export type MeshTuning = Pick<MeshSocketOptions, 'maxOutgoing' | 'rediscoverMs'>
+
 /** Where the demo joins, before the user edits it: the URL's query, then the build's env. */
 export interface JoinDefaults {
   signaling: string
   subnet: string
+  tuning: MeshTuning
 }
 
 export const FALLBACK_SIGNALING = 'http://127.0.0.1:9000'
 export const FALLBACK_SUBNET = 'demo'
 
+/** URL parameters that set a numeric mesh option (`out` as in the e2e mesh harness). */
+const TUNING = { out: 'maxOutgoing', rediscover: 'rediscoverMs' } as const
+
 /**
  * `?signal=` else `VITE_P2P_SIGNALING` (set by `npm start`, baked in at build time) else
- * http://127.0.0.1:9000; `?subnet=` else 'demo'. Empty values count as absent.
+ * http://127.0.0.1:9000; `?subnet=` else 'demo'; `?out=` (maxOutgoing) and `?rediscover=`
+ * (rediscoverMs, in ms) as numbers, which the MeshSocket checks. Empty values count as absent.
  */
 export function joinDefaults(search: string, envSignaling: unknown): JoinDefaults {
   const params = new URLSearchParams(search)
   const pick = (...values: unknown[]): string | undefined =>
     values.find((v): v is string => typeof v === 'string' && v.trim() !== '')?.trim()
+  const tuning: MeshTuning = {}
+  for (const [param, option] of Object.entries(TUNING)) {
+    const value = pick(params.get(param))
+    if (value !== undefined) tuning[option] = Number(value)
+  }
   return {
     signaling: pick(params.get('signal'), envSignaling) ?? FALLBACK_SIGNALING,
     subnet: pick(params.get('subnet')) ?? FALLBACK_SUBNET,
+    tuning,
   }
 }

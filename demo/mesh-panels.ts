@@ -19,10 +19,11 @@ export function mountMeshPanels(root: HTMLElement, defaults: JoinDefaults): void
   const leave = el('button', { 'data-testid': 'mesh-leave', disabled: '' }, 'Leave')
   const status = el('output', { class: 'status', 'data-testid': 'mesh-status', 'data-state': 'idle' }, 'not joined')
   const myId = el('div', { class: 'out mono', 'data-testid': 'mesh-id' }, '–')
+  const connection = el('output', { class: 'status', 'data-testid': 'mesh-connection', 'data-state': 'idle' }, '–')
   const problem = el('div', { class: 'out', 'data-testid': 'mesh-problem' }, 'none')
   const buttons = el('div', { class: 'row' })
   buttons.append(join, leave, status)
-  joinPanel.append(el('h2', {}, 'Mesh'), field('Signaling server', signaling), field('Subnet', subnet), buttons, field('My node id', myId), field('Last problem', problem))
+  joinPanel.append(el('h2', {}, 'Mesh'), field('Signaling server', signaling), field('Subnet', subnet), buttons, field('My node id', myId), field('Signaling connection', connection), field('Last problem', problem))
 
   // Graph panel
   const graphPanel = el('section', { class: 'panel', 'data-testid': 'graph-panel' })
@@ -60,6 +61,12 @@ export function mountMeshPanels(root: HTMLElement, defaults: JoinDefaults): void
     status.dataset.state = state
     status.title = detail
   }
+  /** Online / offline from the socket's events ('idle' and a dash when not joined). */
+  const setConnection = (state: 'idle' | 'online' | 'offline'): void => {
+    connection.textContent = state === 'idle' ? '–' : state
+    connection.dataset.state = state
+    connection.title = state === 'offline' ? 'the signaling server is lost: links stay up, reconnecting by itself' : ''
+  }
   const showProblem = (code: string, detail: string): void => {
     problem.textContent = `${code} at ${new Date().toLocaleTimeString()}`
     problem.title = detail
@@ -73,12 +80,13 @@ export function mountMeshPanels(root: HTMLElement, defaults: JoinDefaults): void
     setStatus('joining')
     problem.textContent = 'none'
     problem.title = ''
-    const options = { signaling: signaling.value.trim(), subnet: subnet.value.trim() }
+    const options = { ...defaults.tuning, signaling: signaling.value.trim(), subnet: subnet.value.trim() }
     MeshSession.join(options, {
       message: (m) => chat.add({ sender: m.sender, text: chatText(m.payload), own: false }),
       topology: showGraph,
       peers: refresh,
       problem: showProblem,
+      connection: setConnection,
     }).then(
       (joined) => {
         session = joined
@@ -88,7 +96,10 @@ export function mountMeshPanels(root: HTMLElement, defaults: JoinDefaults): void
         refresh()
         joined.ready().then(
           () => {
-            if (session === joined) setStatus('ready')
+            if (session !== joined) return
+            setStatus('ready')
+            // Started means registered at the signaling server, unless an 'offline' came since.
+            if (connection.dataset.state === 'idle') setConnection('online')
           },
           (err: unknown) => {
             if (session !== joined) return
@@ -117,6 +128,7 @@ export function mountMeshPanels(root: HTMLElement, defaults: JoinDefaults): void
       .catch((err: unknown) => showProblem(errorCode(err), errorDetail(err)))
       .finally(() => {
         if (showLeft) setStatus('left')
+        setConnection('idle')
         summary.textContent = 'not joined'
         graph.replaceChildren()
         join.disabled = session !== undefined

@@ -1,4 +1,5 @@
 import { Identity, MeshSocket, type ReceivedMessage } from 'p2p-today'
+import type { MeshTuning } from './config.js'
 import { errorCode, errorDetail } from './errors.js'
 import { Topology, parseTopology, topologyPayload, type GraphView } from './topology.js'
 
@@ -13,6 +14,8 @@ export interface SessionView {
   peers(ids: string[]): void
   /** A non-fatal problem the mesh reported (a peer timed out, a bad frame…). */
   problem(code: string, detail: string): void
+  /** The signaling server was lost ('offline': links stay up, the socket reconnects by itself) or is back ('online'). */
+  connection(state: 'online' | 'offline'): void
 }
 
 /**
@@ -29,7 +32,7 @@ export class MeshSession {
   #closing: Promise<void> | undefined
 
   /** Creates the socket with a fresh identity (so the id shows before the mesh is ready). Throws what MeshSocket throws. */
-  static async join(options: { signaling: string; subnet: string }, view: SessionView, now: () => number = Date.now): Promise<MeshSession> {
+  static async join(options: { signaling: string; subnet: string } & MeshTuning, view: SessionView, now: () => number = Date.now): Promise<MeshSession> {
     const identity = await Identity.generate()
     return new MeshSession(new MeshSocket({ ...options, identity }), identity.id, view, now)
   }
@@ -54,6 +57,8 @@ export class MeshSession {
         this.#peersChanged()
       }),
       mesh.on('error', (err) => view.problem(err.code, errorDetail(err))),
+      mesh.on('offline', () => view.connection('offline')),
+      mesh.on('online', () => view.connection('online')),
     )
     const timer = setInterval(() => this.#tick(), ANNOUNCE_MS)
     this.#disposers.push(() => clearInterval(timer))
