@@ -11,7 +11,7 @@ export interface DialerLimits {
   maxCandidates: number
   /** How often maintenance runs when nothing triggers it. */
   maintainIntervalMs: number
-  /** A node with no link and no candidate asks the network for more ids at most this often. */
+  /** A node with no peer asks the network for more ids at most this often. */
   rediscoverMs: number
 }
 
@@ -39,13 +39,15 @@ export class Dialer {
   #timer: TimerHandle | undefined
   #stopped = false
   #budgetReported = false
-  #nextDiscovery = 0
+  /** The bootstrap sample is fresh at start: the first ask waits a full interval. */
+  #nextDiscovery: number
   #discovering = false
 
   constructor(host: DialerHost, limits: DialerLimits) {
     this.#host = host
     this.#limits = limits
     this.candidates = new Candidates(limits.maxCandidates, host.random)
+    this.#nextDiscovery = host.clock.now() + limits.rediscoverMs
     const { table } = host
     table.on('linked', (id) => this.candidates.succeeded(id))
     table.on('link-closed', (peer, reason) => {
@@ -83,7 +85,6 @@ export class Dialer {
     let outgoing = this.#dialing.size
     for (const l of table.links) if (l.outgoing) outgoing++
     const taken = new Set<string | undefined>([this.#host.localId, ...this.#dialing, ...[...table.links].map((l) => l.remoteId)])
-    let exhausted = false
     while (outgoing < this.#limits.maxOutgoing) {
       if (this.#budgetLeft() <= 0) {
         if (!this.#budgetReported) this.#host.report(new MeshError('CONNECTION_BUDGET', 'the transport has no connections left: not dialling'))
@@ -91,17 +92,15 @@ export class Dialer {
         break
       }
       const id = this.candidates.pick(now, (c) => !taken.has(c))
-      if (id === undefined) {
-        exhausted = true
-        break
-      }
+      if (id === undefined) break
       taken.add(id)
       outgoing++
       this.#dial(id)
     }
-    const alone = table.peers.size === 0 && this.#dialing.size === 0 && table.links.size === 0
-    if (alone) this.#host.alone()
-    if (alone && exhausted) this.#rediscover(now)
+    if (table.peers.size === 0 && this.#dialing.size === 0 && table.links.size === 0) this.#host.alone()
+    // No peer: ask the network for the subnet's nodes every rediscoverMs, dials in flight or not
+    // (the candidates may all be gone: a dial to a vanished node waits out its timeout).
+    if (table.peers.size === 0) this.#rediscover(now)
     const next = this.candidates.nextAttemptAt(now)
     this.schedule(Math.max(this.#limits.maintainIntervalMs, next === undefined ? 0 : next - now))
   }
@@ -166,7 +165,7 @@ export class Dialer {
     this.schedule(0)
   }
 
-  /** Alone with nobody left to try: ask the network for the subnet's nodes again (signaling server). */
+  /** No peer: ask the network for the subnet's nodes again (the signaling server), at most every rediscoverMs. */
   #rediscover(now: number): void {
     const discover = this.#host.network.discover
     if (discover === undefined || this.#discovering || now < this.#nextDiscovery) return

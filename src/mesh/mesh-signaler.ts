@@ -33,10 +33,15 @@ export class MeshSignaler implements Signaler {
   attachServer(server: Signaler | undefined): void {
     this.#offServer?.()
     this.#server = server
-    this.#offServer = server?.on('signal', (from, data) => {
+    const offSignal = server?.on('signal', (from, data) => {
       this.#viaServer.set(from, true)
       this.#events.emit('signal', from, data)
     })
+    const offUnreachable = server?.on('unreachable', (id) => this.#events.emit('unreachable', id))
+    this.#offServer = () => {
+      offSignal?.()
+      offUnreachable?.()
+    }
   }
 
   sendSignal(to: string, data: unknown): void {

@@ -70,6 +70,11 @@ export interface Transport {
 export type SignalerEvents = {
   /** A signal blob (simple-peer's offer/answer/candidate object) from another node. */
   signal: [from: string, data: unknown]
+  /**
+   * Signals for `id` cannot be delivered: the signaling server does not know it (it left, or never
+   * came). A dial to `id` in progress fails at once (PEER_UNREACHABLE) instead of timing out.
+   */
+  unreachable: [id: string]
 }
 
 /**

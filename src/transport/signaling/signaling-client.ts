@@ -46,6 +46,8 @@ export type SignalingClientEvents = {
   peers: [peers: string[]]
   /** Something the server refused or sent that was invalid; the connection stays up. */
   error: [err: TransportError]
+  /** The server could not deliver a signal to `id` (UNKNOWN_PEER, or queued signals that expired): it is not connected. */
+  unreachable: [id: string]
   /** The connection dropped and the client is registering again (state 'reconnecting'); `reason` says why it dropped. */
   offline: [reason: TransportError]
   /** Registered again after 'offline' (state 'open'): same id, fresh `peers` and `iceServers`. */
@@ -248,12 +250,14 @@ export class SignalingClient implements Signaler {
         const detail = [msg.reason, msg.dst, msg.msg].filter((s) => s !== undefined && s !== '').join(': ')
         const err = new TransportError(errorCodeForReason(msg.reason), `signaling server refused: ${detail || 'no reason given'}`)
         const pending = this.#takeDiscover(msg.seq)
-        if (pending !== undefined) pending.reject(err)
-        else this.#events.emit('error', err)
+        if (pending !== undefined) return pending.reject(err)
+        this.#events.emit('error', err)
+        if (msg.reason === 'UNKNOWN_PEER' && msg.dst !== undefined) this.#events.emit('unreachable', msg.dst)
         return
       }
       case 'PEER_GONE':
         this.#events.emit('error', new TransportError('PEER_UNREACHABLE', `peer ${msg.peer} is gone`))
+        this.#events.emit('unreachable', msg.peer)
         return
       default:
         return

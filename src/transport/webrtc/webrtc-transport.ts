@@ -137,7 +137,12 @@ export class WebRtcTransport implements Transport {
     const { link } = this.#open(remoteId, sessionId, true)
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
+    let offUnreachable: (() => void) | undefined
     const failed = new Promise<never>((_, reject) => {
+      // The signaling server does not know the node: no answer will come, fail now.
+      offUnreachable = this.#signaler.on('unreachable', (id) => {
+        if (id === remoteId) reject(new TransportError('PEER_UNREACHABLE', `${remoteId} is not connected to the signaling server`))
+      })
       timer = setTimeout(
         () => reject(new TransportError('DIAL_TIMEOUT', `no connection to ${remoteId} within ${this.#dialTimeoutMs} ms`)),
         this.#dialTimeoutMs,
@@ -154,6 +159,7 @@ export class WebRtcTransport implements Transport {
       throw new TransportError('DIAL_FAILED', `could not connect to ${remoteId}`, { cause: err })
     } finally {
       clearTimeout(timer)
+      offUnreachable?.()
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
     }
   }

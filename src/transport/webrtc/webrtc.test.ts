@@ -1,4 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { startSignalingServer } from '../../../signaling/server.js'
+import { Identity } from '../../wire/identity.js'
+import { protocolId } from '../../wire/ids.js'
+import { SignalingClient, type SignalingSocketConstructor } from '../signaling/signaling-client.js'
 import { LocalSignalingHub } from '../../testing/local-signaler.js'
 import { loopbackOnlyWrtc } from '../../testing/node-webrtc.js'
 import { runTransportContract } from '../../testing/transport-contract.js'
@@ -38,6 +43,20 @@ describe('WebRtcTransport', () => {
   const cleanups: (() => Promise<void>)[] = []
   afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((f) => f()))
+  })
+
+  it('a dial to a node the signaling server does not know fails at once (PEER_UNREACHABLE), not at its timeout', async () => {
+    const server = await startSignalingServer({ port: 0 })
+    const client = await SignalingClient.connect({ url: server.url, identity: await Identity.generate(), net: protocolId('unknown', 'webrtc'), WebSocket: WebSocket as unknown as SignalingSocketConstructor })
+    client.on('error', () => {}) // the refusal is also reported there
+    const transport = new WebRtcTransport({ signaler: client, wrtc, dialTimeoutMs: 600_000 })
+    cleanups.push(async () => {
+      await transport.close()
+      await client.close()
+      await server.close()
+    })
+    const nobody = (await Identity.generate()).id
+    await expect(transport.dial(nobody)).rejects.toMatchObject({ code: 'PEER_UNREACHABLE' })
   })
 
   it('never configures a STUN/TURN server unless told to', async () => {
