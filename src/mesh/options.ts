@@ -54,7 +54,7 @@ export interface MeshOptions {
   maxQueuedMessages?: number
   /** Dial candidates remembered. Default 256. */
   maxCandidates?: number
-  /** A node with no link and nobody left to dial asks the network (signaling server) for nodes at most this often. Default 10 000 ms. */
+  /** A node with no peer asks the network (signaling server) for the subnet's nodes at most this often. Default 10 000 ms. */
   rediscoverMs?: number
   seenCache?: Partial<SeenCacheLimits>
   maxFrameBytes?: number
