@@ -223,6 +223,7 @@ export class MeshSocket {
         ...(signed ? { signing: { identity: this.#identity, verifier, maxClockSkewMs: o.maxClockSkewMs, randomBytes } } : {}),
       },
       o,
+      (peer, message, frame) => this.#onMessage(peer, message, frame),
     )
     const router: Router = new Router(
       {
@@ -304,7 +305,6 @@ export class MeshSocket {
     })
     table.on('dropped', (why) => void (why === 'stale' ? this.#counters.stale++ : this.#counters.rateLimited++))
     table.on('error', (err) => this.#report(err))
-    table.on('message', (peer, message, frame) => this.#onMessage(peer, message, frame))
   }
 
   /** The mesh's own link messages; protocol messages go to their owner (directly, or through the router). */

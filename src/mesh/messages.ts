@@ -100,7 +100,9 @@ function claimed(registry: ProtocolRegistry | undefined, message: ProtocolWire &
   if (registry === undefined) return message
   const claim = registry.lookup(routeOf(message), message.sub)
   if (claim === undefined) throw bad(`${message.kind} sub flag ${String(message.sub)}`)
-  return { ...message, claim, value: decodeClaimed(claim, message.payload) }
+  message.claim = claim
+  message.value = decodeClaimed(claim, message.payload)
+  return message
 }
 
 function isSub(v: unknown): v is number {

@@ -13,7 +13,6 @@ export type PeerTableEvents = {
   'peer-left': [id: string, reason: P2PError | undefined]
   /** Any link closed (handshake done or not); `peer.outgoing` says whether we dialled it. */
   'link-closed': [peer: PeerLink, reason: P2PError | undefined]
-  message: [peer: PeerLink, message: MeshMessage, frame: DecodedFrame]
   'bad-frame': [err: MeshError]
   dropped: [why: 'stale' | 'rate']
   error: [err: P2PError]
@@ -44,6 +43,8 @@ export class PeerTable {
   readonly #localId: string
   readonly #limits: PeerTableLimits
   readonly #context: PeerLinkContext
+  /** Every message of every link, straight to the socket (the hot path: no emitter in between). */
+  readonly #onMessage: (peer: PeerLink, message: MeshMessage, frame: DecodedFrame) => void
   readonly #events = new Emitter<PeerTableEvents>()
   readonly links = new Set<PeerLink>()
   readonly peers = new Map<string, PeerLink>()
@@ -52,10 +53,11 @@ export class PeerTable {
   /** Codec totals of links already closed, so stats cover the whole life of the node. */
   readonly #closed: Traffic = { framesIn: 0, framesOut: 0, bodyOut: 0, wireOut: 0, wireIn: 0 }
 
-  constructor(context: PeerLinkContext, limits: PeerTableLimits) {
+  constructor(context: PeerLinkContext, limits: PeerTableLimits, onMessage: (peer: PeerLink, message: MeshMessage, frame: DecodedFrame) => void) {
     this.#localId = context.localId
     this.#context = context
     this.#limits = limits
+    this.#onMessage = onMessage
   }
 
   on<K extends keyof PeerTableEvents>(event: K, fn: (...args: PeerTableEvents[K]) => void): () => void {
@@ -91,7 +93,7 @@ export class PeerTable {
     peer.on('closed', (reason) => this.#onClosed(peer, reason))
     peer.on('bad-frame', (err) => this.#events.emit('bad-frame', err))
     peer.on('dropped', (why) => this.#events.emit('dropped', why))
-    peer.on('message', (message, frame) => this.#events.emit('message', peer, message, frame))
+    peer.on('message', (message, frame) => this.#onMessage(peer, message, frame))
     peer.start()
     return peer
   }

@@ -112,7 +112,7 @@ const MAX_SUB = 0xff
  * exchange, signals) are claimed by the mesh at construction, so no model can take them.
  */
 export class ProtocolRegistry {
-  readonly #claims = new Map<string, RegisteredClaim>()
+  readonly #claims = new Map<number, RegisteredClaim>()
   readonly #protocols = new Set<MeshProtocol>()
 
   /** Sub flags the mesh keeps for itself, per route. */
@@ -127,7 +127,7 @@ export class ProtocolRegistry {
       throw new MeshError('INVALID_ARGUMENT', 'register(protocol) needs { name, claims: [...], onMessage }')
     }
     if (this.#protocols.has(protocol)) throw new MeshError('INVALID_ARGUMENT', `protocol ${protocol.name} is already registered`)
-    const keys = new Set<string>()
+    const keys = new Set<number>()
     for (const claim of protocol.claims) {
       if (!ROUTES.includes(claim.route)) throw new MeshError('INVALID_ARGUMENT', `${protocol.name}: unknown route ${String(claim.route)}`)
       if (!Number.isInteger(claim.sub) || claim.sub < 0 || claim.sub > MAX_SUB) {
@@ -155,7 +155,7 @@ export class ProtocolRegistry {
 
   /** The claim of a model's (route, sub), if any: undefined for the mesh's own and for unclaimed flags. */
   lookup(route: Route, sub: unknown): RegisteredClaim | undefined {
-    if (typeof sub !== 'number') return undefined
+    if (typeof sub !== 'number' || !Number.isInteger(sub) || sub < 0 || sub > MAX_SUB) return undefined
     const found = this.#claims.get(key(route, sub))
     return found === undefined || !this.#protocols.has(found.protocol) ? undefined : found
   }
@@ -180,9 +180,12 @@ export function decodeClaimed(registered: RegisteredClaim, items: unknown[]): un
   }
 }
 
-function key(route: Route, sub: number): string {
-  return `${route}:${sub}`
+/** One number per (route, sub flag): no string built per message. */
+function key(route: Route, sub: number): number {
+  return ROUTE_INDEX[route] * 256 + sub
 }
+
+const ROUTE_INDEX: Readonly<Record<Route, number>> = { broadcast: 0, whisper: 1, routed: 2 }
 
 function hex(n: number): string {
   return n.toString(16).padStart(2, '0')
