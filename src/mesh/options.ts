@@ -111,32 +111,15 @@ export type ResolvedMeshOptions = MeshDefaults & {
 
 /** Fills defaults and checks values; throws INVALID_ARGUMENT naming the bad option. */
 export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
-  const resolved: ResolvedMeshOptions = {
-    ...MESH_DEFAULTS,
-    subnet: options.subnet ?? MESH_DEFAULTS.subnet,
-    transportName: options.transportName ?? MESH_DEFAULTS.transportName,
-    security: options.security ?? MESH_DEFAULTS.security,
-    maxClockSkewMs: options.maxClockSkewMs ?? MESH_DEFAULTS.maxClockSkewMs,
-    maxMessagesPerSecond: options.maxMessagesPerSecond ?? MESH_DEFAULTS.maxMessagesPerSecond,
-    rateLimitGraceMs: options.rateLimitGraceMs ?? MESH_DEFAULTS.rateLimitGraceMs,
-    maxPendingHandshakes: options.maxPendingHandshakes ?? MESH_DEFAULTS.maxPendingHandshakes,
-    maxSignalRelaysPerMinute: options.maxSignalRelaysPerMinute ?? MESH_DEFAULTS.maxSignalRelaysPerMinute,
-    maxOutgoing: options.maxOutgoing ?? MESH_DEFAULTS.maxOutgoing,
-    maxIncoming: options.maxIncoming ?? MESH_DEFAULTS.maxIncoming,
-    keepaliveMs: options.keepaliveMs ?? MESH_DEFAULTS.keepaliveMs,
-    peerTimeoutMs: options.peerTimeoutMs ?? MESH_DEFAULTS.peerTimeoutMs,
-    handshakeTimeoutMs: options.handshakeTimeoutMs ?? MESH_DEFAULTS.handshakeTimeoutMs,
-    maxBadFrames: options.maxBadFrames ?? MESH_DEFAULTS.maxBadFrames,
-    maxQueuedMessages: options.maxQueuedMessages ?? MESH_DEFAULTS.maxQueuedMessages,
-    maxCandidates: options.maxCandidates ?? MESH_DEFAULTS.maxCandidates,
-    rediscoverMs: options.rediscoverMs ?? MESH_DEFAULTS.rediscoverMs,
-    compressions: options.compressions ?? [...SUPPORTED_COMPRESSIONS],
-    seenCache: options.seenCache ?? {},
-    maxFrameBytes: options.maxFrameBytes ?? FRAME_DEFAULTS.maxFrameBytes,
-  }
-  for (const key of ['maxOutgoing', 'maxIncoming', 'keepaliveMs', 'peerTimeoutMs', 'handshakeTimeoutMs', 'maxBadFrames', 'maxQueuedMessages', 'maxCandidates', 'rediscoverMs', 'maxFrameBytes', 'maxClockSkewMs', 'rateLimitGraceMs', 'maxPendingHandshakes', 'maxSignalRelaysPerMinute'] as const) {
-    const v = resolved[key]
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new MeshError('INVALID_ARGUMENT', `option ${key} must be a number >= 0, got ${String(v)}`)
+  const resolved: ResolvedMeshOptions = { ...MESH_DEFAULTS, compressions: [...SUPPORTED_COMPRESSIONS], seenCache: {}, maxFrameBytes: FRAME_DEFAULTS.maxFrameBytes }
+  const fill = resolved as unknown as Record<string, unknown>
+  // An option given (not undefined) replaces its default; the numeric ones must be numbers >= 0.
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || !(key in resolved) || key === 'maintainIntervalMs') continue
+    if (typeof fill[key] === 'number' && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      throw new MeshError('INVALID_ARGUMENT', `option ${key} must be a number >= 0, got ${String(value)}`)
+    }
+    fill[key] = value
   }
   if (typeof resolved.subnet !== 'string') throw new MeshError('INVALID_ARGUMENT', 'option subnet must be a string')
   if (resolved.security !== 'signed' && resolved.security !== 'unsigned') {
