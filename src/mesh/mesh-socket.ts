@@ -36,6 +36,8 @@ export class MeshSocket {
   readonly #delivery: Delivery
   /** What every protocol's port uses of this socket. */
   readonly #portHost: PortHost
+  /** The port of each registered protocol (replies go out through it). */
+  readonly #ports = new Map<MeshProtocol, MeshPort>()
   readonly #user: UserMessages
   readonly #userPort: MeshPort
   readonly #started: Promise<void>
@@ -71,7 +73,11 @@ export class MeshSocket {
     this.#delivery = new Delivery({
       registry: this.#registry,
       proven: this.#options.security === 'signed',
-      reply: (protocol, to, sub, items) => openPort(this.#portHost, protocol).whisper(to, sub, ...items),
+      reply: (protocol, to, sub, items) => {
+        const port = this.#ports.get(protocol)
+        if (port === undefined) throw new MeshError('INVALID_ARGUMENT', `${protocol.name} is no longer registered`)
+        return port.whisper(to, sub, ...items)
+      },
       report: (err) => this.#report(err),
     })
     this.#user = new UserMessages({
@@ -154,8 +160,11 @@ export class MeshSocket {
    */
   register<M>(protocol: MeshProtocol<M>): MeshPort {
     if (this.#closing !== undefined) throw new MeshError('MESH_CLOSED', 'the mesh socket is closed')
-    this.#registry.add(protocol as MeshProtocol)
-    return openPort(this.#portHost, protocol as MeshProtocol)
+    const p = protocol as MeshProtocol
+    this.#registry.add(p)
+    const port = openPort(this.#portHost, p, () => this.#ports.delete(p))
+    this.#ports.set(p, port)
+    return port
   }
 
   get stats(): MeshStats {

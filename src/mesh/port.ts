@@ -34,7 +34,7 @@ export function checkPeerId(host: { readonly id: string }, id: unknown, call: st
  * backpressure); a claim's `urgent` puts its messages on the links' urgent lane. Argument errors
  * throw at once; a sub flag the protocol did not claim on that route is INVALID_ARGUMENT.
  */
-export function openPort(host: PortHost, protocol: MeshProtocol): MeshPort {
+export function openPort(host: PortHost, protocol: MeshProtocol, onUnregister: () => void): MeshPort {
   const { registry } = host
   const routed = (to: string, sub: number, items: unknown[]): Promise<void> => {
     const claim = registry.owned(protocol, 'routed', sub)
@@ -81,7 +81,10 @@ export function openPort(host: PortHost, protocol: MeshProtocol): MeshPort {
       return link === undefined ? Promise.resolve() : link.close()
     },
     report: (err) => host.report(err),
-    unregister: () => registry.remove(protocol),
+    unregister: () => {
+      registry.remove(protocol)
+      onUnregister()
+    },
   }
   return port
 }
