@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
+import { serveFake } from '../../testing/fake-signaling.js'
 import { nextClientEvent } from '../../testing/client-events.js'
-import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { startSignalingServer, type SignalingServer } from '../../../signaling/server.js'
@@ -119,14 +119,9 @@ async function scripted(script: (n: number, socket: WebSocket, url: URL) => void
   })
   const wss = new WebSocketServer({ server: http })
   wss.on('connection', (socket, req) => script(n++, socket, new URL(req.url ?? '/', 'http://fake')))
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-  cleanup.push(async () => {
-    for (const s of wss.clients) s.terminate()
-    wss.close()
-    http.closeAllConnections()
-    await new Promise((resolve) => http.close(resolve))
-  })
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, connections: () => n }
+  const { url, close } = await serveFake(http, wss)
+  cleanup.push(close)
+  return { url, connections: () => n }
 }
 
 function welcome(socket: WebSocket, url: URL, heartbeatMs = 60_000): void {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { serveFake } from '../../testing/fake-signaling.js'
 import { nextClientEvent } from '../../testing/client-events.js'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { hasCode, type TransportError } from '../../errors.js'
@@ -58,14 +58,9 @@ async function fake(behaviour: Behaviour): Promise<Fake> {
     socket.on('message', (data) => received.push(data.toString()))
     behaviour.socket?.(socket, new URL(req.url ?? '/', 'http://fake'))
   })
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-  cleanup.push(async () => {
-    for (const s of wss.clients) s.terminate()
-    wss.close()
-    http.closeAllConnections()
-    await new Promise((resolve) => http.close(resolve))
-  })
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, sockets, received }
+  const { url, close } = await serveFake(http, wss)
+  cleanup.push(close)
+  return { url, sockets, received }
 }
 
 /** A well-formed OPEN + WELCOME for the connecting id. */
