@@ -73,7 +73,24 @@ export const MESH_ERROR_CODES = [
 ] as const
 export type MeshErrorCode = (typeof MESH_ERROR_CODES)[number]
 
-export type ErrorCode = WireErrorCode | IdentityErrorCode | TransportErrorCode | MeshErrorCode
+/** Codes raised or reported by the sync table (SyncSocket). */
+export const SYNC_ERROR_CODES = [
+  'LEASE_HELD',
+  'KEY_TOO_LARGE',
+  'VALUE_TOO_LARGE',
+  'TOO_MANY_KEYS',
+  'NOT_A_MAP',
+  'INVALID_WRITE',
+  'SYNC_CLOSED',
+  'LEASE_LOST',
+] as const
+export type SyncErrorCode = (typeof SYNC_ERROR_CODES)[number]
+
+/** Codes raised or reported by storage adapters (IndexedDB, memory). */
+export const STORAGE_ERROR_CODES = ['STORAGE_FAILED', 'STORAGE_QUOTA', 'STORAGE_CLOSED'] as const
+export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number]
+
+export type ErrorCode = WireErrorCode | IdentityErrorCode | TransportErrorCode | MeshErrorCode | SyncErrorCode | StorageErrorCode
 
 export class P2PError extends Error {
   readonly code: ErrorCode
@@ -117,6 +134,31 @@ export class MeshError extends P2PError {
   constructor(code: MeshErrorCode, message: string, options?: { cause?: unknown; peerId?: string | undefined }) {
     super(code, message, options)
     this.peerId = options?.peerId
+  }
+}
+
+/** A sync-table problem: a refused write (`key`; `owner` and `expiresAt` for LEASE_HELD), a closed table. */
+export class SyncError extends P2PError {
+  declare readonly code: SyncErrorCode
+  /** The key concerned, when there is one. */
+  readonly key: string | undefined
+  /** LEASE_HELD: the node holding the key's lease. */
+  readonly owner: string | undefined
+  /** LEASE_HELD: when the lease ends at the earliest (ms since the epoch, on the writers' clocks). */
+  readonly expiresAt: number | undefined
+  constructor(code: SyncErrorCode, message: string, options?: { cause?: unknown; key?: string; owner?: string; expiresAt?: number }) {
+    super(code, message, options)
+    this.key = options?.key
+    this.owner = options?.owner
+    this.expiresAt = options?.expiresAt
+  }
+}
+
+/** A storage adapter failure: the medium refused (STORAGE_FAILED), is full (STORAGE_QUOTA), or is closed. */
+export class StorageError extends P2PError {
+  declare readonly code: StorageErrorCode
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
   }
 }
 
