@@ -1,0 +1,73 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { packArray } from '../wire/payload.js'
+import { compareHlc, type Hlc } from './hlc.js'
+
+/**
+ * One write to one key of the sync table, as every replica keeps it. Writes are the unit of
+ * replication: a replica's table is a pure function of the set of writes it holds
+ * (key-state.ts), so replicas holding the same writes show the same table whatever order the
+ * writes came in.
+ */
+export type WriteKind = 'set' | 'delete' | 'delta' | 'release'
+
+export interface Write {
+  readonly kind: WriteKind
+  /** The writer's hybrid logical clock when it wrote: orders writes without trusting wall clocks. */
+  readonly stamp: Hlc
+  /** The node that wrote (the message's origin: proven by its signature in the signed mode). */
+  readonly writer: string
+  /** set: the new value; delta: the fields to merge (a plain object); delete and release: none. */
+  readonly value?: unknown
+}
+
+/** The kinds as numbers on the wire, in this order. */
+export const WRITE_KINDS: readonly WriteKind[] = ['set', 'delete', 'delta', 'release']
+
+/**
+ * The total order on writes: the stamp, then the writer's id (as strings compare), then the
+ * content's digest — two different writes with one stamp and writer (only a faulty or hostile
+ * writer makes them) still order the same everywhere.
+ */
+export function compareWrites(a: Write, b: Write): number {
+  const byStamp = compareHlc(a.stamp, b.stamp)
+  if (byStamp !== 0) return byStamp
+  if (a.writer !== b.writer) return a.writer < b.writer ? -1 : 1
+  return compareBytes(writeDigest(a), writeDigest(b))
+}
+
+/** Whether `a` and `b` are the same write (same stamp, writer and content). */
+export function sameWrite(a: Write, b: Write): boolean {
+  return compareWrites(a, b) === 0
+}
+
+const digests = new WeakMap<Write, Uint8Array>()
+
+/** 16 bytes identifying a write's whole content (kind, stamp, writer, value): sha256 of its wire encoding. */
+export function writeDigest(w: Write): Uint8Array {
+  let d = digests.get(w)
+  if (d === undefined) {
+    d = sha256(packArray(writeItems(w))).subarray(0, 16)
+    digests.set(w, d)
+  }
+  return d
+}
+
+/** The write as wire items: [kind, ms, counter, writer, value?]. */
+export function writeItems(w: Write): unknown[] {
+  const items: unknown[] = [WRITE_KINDS.indexOf(w.kind), w.stamp.ms, w.stamp.counter, w.writer]
+  if (w.kind === 'set' || w.kind === 'delta') items.push(w.value ?? null)
+  return items
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return a.length - b.length
+}
+
+/** A plain object: the map values deltas merge into (msgpack maps arrive as plain objects). */
+export function isMap(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false
+  const proto: unknown = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
