@@ -13,8 +13,11 @@ export interface StorageAdapter {
   loadAll(): Promise<Array<[key: string, record: unknown]>>
   /**
    * Writes `puts` and removes `deletes` in one transaction: all or nothing. `durability`:
-   * 'relaxed' (default: the browser's, which returns before the OS flushes) or 'strict' (returns
+   * 'relaxed' (the default, as browsers' own: returns before the OS flushes) or 'strict' (returns
    * once the data is on disk; for what must survive a power cut, such as lease state).
+   * Within a batch the deletes apply first, then the puts in order: a key in both keeps its put,
+   * and the last put of a key wins. Keys must be strings, records structured-cloneable; else
+   * STORAGE_FAILED and nothing is written. Calls apply in the order they are made, awaited or not.
    */
   writeBatch(batch: StorageBatch): Promise<void>
   /** Removes every record. */
@@ -29,5 +32,8 @@ export interface StorageBatch {
   durability?: 'relaxed' | 'strict'
 }
 
-/** Makes the adapter for one namespace (e.g. `sync:notes`); injected into the models by the composition root. */
+/**
+ * Makes the adapter for one namespace (e.g. `sync:notes`); injected into the models by the
+ * composition root. Does not throw: a medium that cannot open fails the adapter's first call.
+ */
 export type StorageFactory = (namespace: string) => StorageAdapter
