@@ -62,6 +62,14 @@ export { toHex, fromHex } from './util/bytes.js'
 export { loadIdentity, IDENTITY_STORE_DEFAULTS } from './storage/identity-store.js'
 export type { LoadIdentityOptions, StoredIdentity } from './storage/identity-store.js'
 
+// Storage for the network models (the sync table, chord): memory, or IndexedDB via idb-keyval.
+export type { StorageAdapter, StorageBatch, StorageFactory } from './storage/adapter.js'
+export { MemoryStorage } from './storage/memory-storage.js'
+export type { MemoryStorageOptions } from './storage/memory-storage.js'
+export { IndexedDbStorage, indexedDbStorage, deleteIndexedDbStorage, INDEXEDDB_STORAGE } from './storage/indexeddb-storage.js'
+export { StorageError, STORAGE_ERROR_CODES, SyncError, SYNC_ERROR_CODES } from './errors.js'
+export type { StorageErrorCode, SyncErrorCode } from './errors.js'
+
 // Mesh network, with the platform's services (WebRTC, IndexedDB) injected.
 export { MeshSocket } from './platform.js'
 export type { MeshSocketOptions } from './platform.js'
