@@ -1,0 +1,279 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { toHex } from '../util/bytes.js'
+import { Prng } from '../testing/prng.js'
+import { RBSR_DEFAULTS, RbsrSession, RbsrStore, type RbsrItem, type RbsrOptions } from './rbsr.js'
+
+// Range-based set reconciliation: two stores reconcile to exactly their set differences, within
+// the frame, in few round trips. Hostile input: rbsr-codec.test.ts.
+
+const T = 1_700_000_000_000
+const key = (id: Uint8Array): string => toHex(id)
+const keys = (ids: readonly Uint8Array[]): string[] => ids.map(key).sort()
+
+function randomItems(n: number, rng: Prng, spreadMs = 86_400_000): RbsrItem[] {
+  const out: RbsrItem[] = []
+  for (let i = 0; i < n; i++) out.push({ time: T + rng.int(spreadMs), id: rng.bytes(16) })
+  return out
+}
+
+interface Outcome {
+  initiator: RbsrSession
+  responder: RbsrSession
+  sizes: number[]
+  bytes: number
+  /** Round trips: messages from the initiator (the last may be a one-way close). */
+  rounds: number
+}
+
+/** Runs one reconciliation to its end, checking every message against the frame. */
+function reconcile(a: RbsrStore | Iterable<RbsrItem>, b: RbsrStore | Iterable<RbsrItem>, options: RbsrOptions = {}): Outcome {
+  const frame = options.frameBytes ?? RBSR_DEFAULTS.frameBytes
+  const store = (x: RbsrStore | Iterable<RbsrItem>): RbsrStore => (x instanceof RbsrStore ? x : new RbsrStore(x))
+  const initiator = new RbsrSession(store(a), 'initiator', options)
+  const responder = new RbsrSession(store(b), 'responder', options)
+  const sizes: number[] = []
+  let msg: Uint8Array | undefined = initiator.initiate()
+  let to = responder
+  while (msg !== undefined) {
+    sizes.push(msg.length)
+    expect(msg.length).toBeLessThanOrEqual(frame)
+    if (sizes.length > 10_000) throw new Error('no end in sight')
+    const receiver: RbsrSession = to
+    msg = receiver.receive(msg)
+    to = receiver === responder ? initiator : responder
+  }
+  expect(initiator.done && responder.done).toBe(true)
+  return { initiator, responder, sizes, bytes: sizes.reduce((x, y) => x + y, 0), rounds: Math.ceil(sizes.length / 2) }
+}
+
+/** have is exactly mine minus theirs; need is part of theirs minus mine, with the rest counted. */
+function expectDifferences(o: Outcome, a: readonly RbsrItem[], b: readonly RbsrItem[], needListed = false): void {
+  const ka = new Set(a.map((x) => key(x.id)))
+  const kb = new Set(b.map((x) => key(x.id)))
+  expectKnown(o, [...ka].filter((k) => !kb.has(k)), [...kb].filter((k) => !ka.has(k)), needListed)
+}
+
+function expectKnown(o: Outcome, aOnly: string[], bOnly: string[], needListed: boolean): void {
+  for (const [side, mine, theirs] of [[o.initiator, aOnly.sort(), bOnly.sort()], [o.responder, bOnly, aOnly]] as const) {
+    expect(keys(side.have)).toEqual(mine)
+    const need = keys(side.need)
+    expect(new Set(need).size).toBe(need.length)
+    for (const k of need) expect(theirs).toContain(k)
+    expect(need.length + side.needUnlisted).toBe(theirs.length)
+    if (needListed) expect(need).toEqual(theirs)
+  }
+}
+
+/** A universe of items, each given to A, B or both; times and ids drawn to collide often. */
+const itemArb = fc.record({
+  time: fc.oneof(fc.constantFrom(0, T, T + 1, Number.MAX_SAFE_INTEGER), fc.integer({ min: T, max: T + 50 }), fc.maxSafeNat()),
+  id: fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 16, maxLength: 16, max: 2 })),
+})
+const splitArb = (maxLength: number) => fc
+  .uniqueArray(itemArb, { maxLength, size: 'max', selector: (x) => key(x.id) })
+  .chain((universe) => fc.tuple(fc.constant(universe), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: universe.length, maxLength: universe.length })))
+  .map(([universe, where]) => ({
+    a: universe.filter((_, i) => where[i] !== 1),
+    b: universe.filter((_, i) => where[i] !== 0),
+  }))
+
+describe('RbsrSession', () => {
+  it('ends with have = exactly the set differences, on both sides, every message within the frame (random sets, small frames)', () => {
+    const optionsArb = fc.record({
+      frameBytes: fc.integer({ min: 256, max: 2048 }),
+      buckets: fc.integer({ min: 2, max: 16 }),
+      idListThreshold: fc.integer({ min: 1, max: 9 }),
+    })
+    fc.assert(
+      fc.property(splitArb(600), optionsArb, ({ a, b }, options) => {
+        expectDifferences(reconcile(a, b, options), a, b)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('lists every needed id too with the defaults when differences are few per range', () => {
+    fc.assert(
+      fc.property(splitArb(300).filter(({ a, b }) => a.length <= 32 || b.length <= 32 || Math.abs(a.length - b.length) < 8), ({ a, b }) => {
+        const o = reconcile(a, b)
+        expectDifferences(o, a, b, o.initiator.needUnlisted === 0 && o.responder.needUnlisted === 0)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('handles the edge cases: both empty, one item, identical, disjoint, one side empty', () => {
+    const rng = new Prng(7)
+    const one = randomItems(1, rng)
+    const some = randomItems(500, rng)
+    const other = randomItems(500, rng)
+    const cases: [string, RbsrItem[], RbsrItem[]][] = [
+      ['both empty', [], []],
+      ['one item vs empty', one, []],
+      ['empty vs one item', [], one],
+      ['one item each, same', one, one],
+      ['identical', some, some],
+      ['disjoint', some, other],
+      ['overlapping', [...some, ...other.slice(0, 250)], [...other, ...some.slice(100)]],
+      ['500 vs empty', some, []],
+      ['empty vs 500', [], some],
+    ]
+    for (const [, a, b] of cases) expectDifferences(reconcile(a, b), a, b)
+    expect(reconcile([], []).sizes).toEqual([5, 1]) // an empty id list, and an empty answer
+    expect(reconcile(some, some).rounds).toBe(1)
+  })
+
+  it('reconciles times up to 2^53 - 1 and ids that share long prefixes at one time', () => {
+    const rng = new Prng(3)
+    const prefix = rng.bytes(15)
+    const same = Array.from({ length: 200 }, (_, i) => ({ time: Number.MAX_SAFE_INTEGER - (i % 3), id: Uint8Array.of(...prefix, i) }))
+    const a = same.filter((_, i) => i % 7 !== 0)
+    const b = same.filter((_, i) => i % 11 !== 0)
+    expectDifferences(reconcile(a, b, { idListThreshold: 2, buckets: 4 }), a, b, true)
+  })
+
+  it('keeps its snapshot while the store changes, and sees the changes in the next session', () => {
+    const rng = new Prng(11)
+    const items = randomItems(100, rng)
+    const store = new RbsrStore(items)
+    const peer = new RbsrStore(items)
+    const extra = randomItems(1, rng)[0]!
+    const initiator = new RbsrSession(store, 'initiator')
+    const responder = new RbsrSession(peer, 'responder')
+    const first = initiator.initiate()
+    expect(store.insert(extra)).toBe(true)
+    expect(store.insert(extra)).toBe(false) // duplicates ignored
+    expect(store.size).toBe(101)
+    expect(initiator.receive(responder.receive(first)!)).toBeUndefined()
+    expect(initiator.have).toEqual([])
+    const again = reconcile([], [])
+    expect(again.initiator.done).toBe(true)
+    const next = new RbsrSession(store, 'initiator')
+    const peerSide = new RbsrSession(peer, 'responder')
+    let msg: Uint8Array | undefined = next.initiate()
+    for (let turn = 0; msg !== undefined; turn++) msg = (turn % 2 === 0 ? peerSide : next).receive(msg)
+    expect(keys(next.have)).toEqual([key(extra.id)])
+    expect(store.remove(extra)).toBe(true)
+    expect(store.remove(extra)).toBe(false)
+    expect(store.size).toBe(100)
+  })
+
+  it('sorts and dedupes big unsorted inputs by (time, id bytes), ties on the first id bytes included', () => {
+    const rng = new Prng(9)
+    const items = Array.from({ length: 5_000 }, () => {
+      const id = rng.bytes(16)
+      if (rng.chance(0.5)) id.fill(0, 0, 4 + rng.int(12))
+      return { time: rng.pick([0, T, T + 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]), id }
+    })
+    const input = rng.shuffle([...items, ...items.slice(0, 700)])
+    const snap = new RbsrStore(input).snapshot()
+    const want = [...new Map(items.map((x) => [`${String(x.time).padStart(16, '0')}:${key(x.id)}`, x])).keys()].sort()
+    const got = Array.from({ length: snap.size }, (_, i) => `${String(snap.time(i)).padStart(16, '0')}:${key(snap.id(i))}`)
+    expect(got).toEqual(want)
+  })
+
+  it('fingerprints are SHA-256 of the id sum mod 2^128 and the count, from the prefix sums', async () => {
+    const { sha256 } = await import('@noble/hashes/sha2.js')
+    const rng = new Prng(5)
+    const items = randomItems(300, rng).map((x, i) => (i % 5 === 0 ? { ...x, id: new Uint8Array(16).fill(0xff) } : x))
+    const snap = new RbsrStore(items).snapshot()
+    const le = (id: Uint8Array): bigint => BigInt('0x' + toHex(id.slice().reverse()))
+    for (const [lo, hi] of [[0, 0], [0, snap.size], [3, 130], [130, 131]] as const) {
+      let sum = 0n
+      for (let i = lo; i < hi; i++) sum = (sum + le(snap.id(i))) % (1n << 128n)
+      const bytes = new Uint8Array(16)
+      for (let j = 0; j < 16; j++) bytes[j] = Number((sum >> BigInt(8 * j)) & 0xffn)
+      const count = hi - lo < 128 ? [hi - lo] : [0x80 | ((hi - lo) >> 7), (hi - lo) & 0x7f]
+      expect(toHex(snap.fingerprint(lo, hi))).toBe(toHex(sha256(Uint8Array.of(...bytes, ...count)).subarray(0, 16)))
+    }
+  })
+})
+
+describe('RbsrSession costs (measured numbers printed)', () => {
+  /** N shared items; d more split between the two sides, spread over the same day. */
+  function scenario(n: number, d: number, seed: number): { a: RbsrItem[]; b: RbsrItem[]; aOnly: string[]; bOnly: string[] } {
+    const rng = new Prng(seed)
+    const shared = randomItems(n, rng)
+    const a = shared.slice()
+    const b = shared.slice()
+    const aOnly: string[] = []
+    const bOnly: string[] = []
+    for (const [i, item] of randomItems(d, rng).entries()) {
+      ;(i % 2 === 0 ? a : b).push(item)
+      ;(i % 2 === 0 ? aOnly : bOnly).push(key(item.id))
+    }
+    return { a, b, aOnly, bOnly }
+  }
+  const report = (label: string, o: Outcome, ms: number): void =>
+    console.warn(`rbsr ${label}: ${o.rounds} round trips, ${o.sizes.length} messages, ${o.bytes} bytes (largest ${Math.max(...o.sizes)}), ${ms.toFixed(0)} ms`)
+
+  it('N = 10 000, d = 10 spread: under 8 KB and at most 6 round trips; every difference listed', () => {
+    const { a, b, aOnly, bOnly } = scenario(10_000, 10, 1)
+    const t0 = performance.now()
+    const o = reconcile(a, b)
+    report('N=10000 d=10', o, performance.now() - t0)
+    expectKnown(o, aOnly, bOnly, true)
+    expect(o.bytes).toBeLessThan(8 * 1024)
+    expect(o.rounds).toBeLessThanOrEqual(6)
+  })
+
+  it('N = 10 000, d = 1: under 2 KB, at most 3 round trips', () => {
+    const { a, b, aOnly, bOnly } = scenario(10_000, 1, 2)
+    const t0 = performance.now()
+    const o = reconcile(a, b)
+    report('N=10000 d=1', o, performance.now() - t0)
+    expectKnown(o, aOnly, bOnly, true)
+    expect(o.bytes).toBeLessThan(2 * 1024)
+    expect(o.rounds).toBeLessThanOrEqual(3)
+  })
+
+  it('N = 100 000, d = 1: under 4 KB, at most 3 round trips, well under a second', () => {
+    const { a, b, aOnly, bOnly } = scenario(100_000, 1, 3)
+    const t0 = performance.now()
+    const storeA = new RbsrStore(a)
+    const storeB = new RbsrStore(b)
+    const t1 = performance.now()
+    const o = reconcile(storeA, storeB)
+    const ms = performance.now() - t1
+    report('N=100000 d=1', o, ms)
+    console.warn(`rbsr N=100000: the two stores built (sorted) in ${(t1 - t0).toFixed(0)} ms`)
+    expectKnown(o, aOnly, bOnly, true)
+    expect(o.bytes).toBeLessThan(4 * 1024)
+    expect(o.rounds).toBeLessThanOrEqual(3)
+    expect(ms).toBeLessThan(500)
+  })
+
+  it('one side empty: the side with the items knows all it must send after one round trip', () => {
+    const { a } = scenario(10_000, 0, 4)
+    // The initiator is empty: its empty id list is answered with a count; two messages in all.
+    const pull = reconcile([], a)
+    report('empty initiator vs N=10000', pull, 0)
+    expect(pull.sizes.length).toBe(2)
+    expect(pull.responder.have.length).toBe(10_000)
+    expect(pull.initiator.needUnlisted).toBe(10_000)
+    // The responder is empty: it answers the fingerprints with empty id lists; the initiator knows
+    // on that reply, and its closing message (one way) tells the responder how many will come.
+    const initiator = new RbsrSession(new RbsrStore(a), 'initiator')
+    const responder = new RbsrSession(new RbsrStore([]), 'responder')
+    const reply = responder.receive(initiator.initiate())!
+    const close = initiator.receive(reply)
+    expect(initiator.done).toBe(true)
+    expect(initiator.have.length).toBe(10_000)
+    expect(close).toBeDefined()
+    expect(responder.receive(close!)).toBeUndefined()
+    expect(responder.needUnlisted).toBe(10_000)
+    const push = reconcile(a, [])
+    report('N=10000 vs empty initiator', push, 0)
+    expect(push.rounds).toBe(2) // 2 requests, the second is the one-way close
+    expect(push.bytes).toBeLessThan(1024)
+  })
+
+  it('many differences in small frames: more round trips, never a larger message', () => {
+    const { a, b, aOnly, bOnly } = scenario(3_000, 600, 6)
+    const o = reconcile(a, b, { frameBytes: 1024 })
+    report('N=3000 d=600 in 1 KiB frames', o, 0)
+    expectKnown(o, aOnly, bOnly, false)
+    expect(Math.max(...o.sizes)).toBeLessThanOrEqual(1024)
+  })
+})
