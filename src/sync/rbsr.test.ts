@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { toHex } from '../util/bytes.js'
@@ -70,13 +71,18 @@ const itemArb = fc.record({
   time: fc.oneof(fc.constantFrom(0, T, T + 1, Number.MAX_SAFE_INTEGER), fc.integer({ min: T, max: T + 50 }), fc.maxSafeNat()),
   id: fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 16, maxLength: 16, max: 2 })),
 })
-const splitArb = (maxLength: number) => fc
-  .uniqueArray(itemArb, { maxLength, size: 'max', selector: (x) => key(x.id) })
-  .chain((universe) => fc.tuple(fc.constant(universe), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: universe.length, maxLength: universe.length })))
-  .map(([universe, where]) => ({
-    a: universe.filter((_, i) => where[i] !== 1),
-    b: universe.filter((_, i) => where[i] !== 0),
-  }))
+/** `shared` weighs how often an item is on both sides against on one side only. */
+const splitArb = (maxLength: number, shared = 1) =>
+  fc
+    .uniqueArray(itemArb, { maxLength, size: 'max', selector: (x) => key(x.id) })
+    .chain((universe) => {
+      const where = fc.oneof({ weight: shared, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1) })
+      return fc.tuple(fc.constant(universe), fc.array(where, { minLength: universe.length, maxLength: universe.length }))
+    })
+    .map(([universe, where]) => ({
+      a: universe.filter((_, i) => where[i] !== 1),
+      b: universe.filter((_, i) => where[i] !== 0),
+    }))
 
 describe('RbsrSession', () => {
   it('ends with have = exactly the set differences, on both sides, every message within the frame (random sets, small frames)', () => {
@@ -93,12 +99,14 @@ describe('RbsrSession', () => {
     )
   })
 
-  it('lists every needed id too with the defaults when differences are few per range', () => {
+  it('with the defaults, lists every needed id too when each side has at most idListThreshold extras', () => {
+    const only = (x: RbsrItem[], y: RbsrItem[]): number => {
+      const ys = new Set(y.map((i) => key(i.id)))
+      return x.filter((i) => !ys.has(key(i.id))).length
+    }
+    const few = ({ a, b }: { a: RbsrItem[]; b: RbsrItem[] }): boolean => only(a, b) <= 32 && only(b, a) <= 32
     fc.assert(
-      fc.property(splitArb(300).filter(({ a, b }) => a.length <= 32 || b.length <= 32 || Math.abs(a.length - b.length) < 8), ({ a, b }) => {
-        const o = reconcile(a, b)
-        expectDifferences(o, a, b, o.initiator.needUnlisted === 0 && o.responder.needUnlisted === 0)
-      }),
+      fc.property(splitArb(300, 20).filter(few), ({ a, b }) => expectDifferences(reconcile(a, b), a, b, true)),
       { numRuns: 100 },
     )
   })
@@ -241,7 +249,7 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     expectKnown(o, aOnly, bOnly, true)
     expect(o.bytes).toBeLessThan(4 * 1024)
     expect(o.rounds).toBeLessThanOrEqual(3)
-    expect(ms).toBeLessThan(500)
+    expect(ms).toBeLessThan(1_000)
   })
 
   it('one side empty: the side with the items knows all it must send after one round trip', () => {
@@ -264,7 +272,7 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     expect(responder.receive(close!)).toBeUndefined()
     expect(responder.needUnlisted).toBe(10_000)
     const push = reconcile(a, [])
-    report('N=10000 vs empty initiator', push, 0)
+    report('N=10000 vs empty responder', push, 0)
     expect(push.rounds).toBe(2) // 2 requests, the second is the one-way close
     expect(push.bytes).toBeLessThan(1024)
   })
@@ -275,5 +283,35 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     report('N=3000 d=600 in 1 KiB frames', o, 0)
     expectKnown(o, aOnly, bOnly, false)
     expect(Math.max(...o.sizes)).toBeLessThanOrEqual(1024)
+  })
+})
+
+describe('docs/protocol.md, "Anti-entropy: range-based set reconciliation"', () => {
+  it('the worked example is what the sessions send, byte for byte', () => {
+    const text = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
+    const section = text.slice(text.indexOf('## Anti-entropy: range-based set reconciliation'))
+    const example = section.slice(section.indexOf('### Example'), section.indexOf('### Costs'))
+    // Each fenced block is one message: per line, the hex before the first run of 2+ spaces.
+    const documented = [...example.matchAll(/```\n([\s\S]*?)```/g)].map((m) =>
+      m[1]!.trim().split('\n').map((line) => line.split(/\s{2,}/)[0]!.replace(/ /g, '')).join(''),
+    )
+    const id = (...head: number[]): Uint8Array => {
+      const out = new Uint8Array(16).fill(head[head.length - 1]!)
+      out.set(head.slice(0, -1))
+      return out
+    }
+    const [a, b, c, d, e, f] = [[0, id(0x11)], [0, id(0x22)], [300, id(0x33)], [300, id(0x3a, 0x00, 0xdd)], [300, id(0x3a, 0x5e, 0xee)], [500, id(0x44)]].map(
+      ([dt, x]) => ({ time: T + (dt as number), id: x as Uint8Array }),
+    ) as [RbsrItem, RbsrItem, RbsrItem, RbsrItem, RbsrItem, RbsrItem]
+    const initiator = new RbsrSession(new RbsrStore([a, b, c, d, e]), 'initiator', { idListThreshold: 4 })
+    const responder = new RbsrSession(new RbsrStore([a, b, c, d, f]), 'responder', { idListThreshold: 4 })
+    const m1 = initiator.initiate()
+    const m2 = responder.receive(m1)!
+    const m3 = initiator.receive(m2)!
+    expect(initiator.done).toBe(true)
+    expect(responder.receive(m3)).toBeUndefined()
+    expect(documented).toEqual([m1, m2, m3].map(toHex))
+    expect([m1.length, m2.length, m3.length]).toEqual([65, 31, 33])
+    expect([keys(initiator.have), keys(initiator.need), keys(responder.have), keys(responder.need)]).toEqual([[key(e.id)], [key(f.id)], [key(f.id)], [key(e.id)]])
   })
 })
