@@ -79,4 +79,11 @@ export { MESH_FLAGS } from './mesh/messages.js'
 // The protocol seam: network models (and applications') plug into a MeshSocket.
 export type { MeshProtocol, MeshPort, MessageClaim, ProtocolMessage, Route } from './mesh/protocol.js'
 export { MeshError, MESH_ERROR_CODES } from './errors.js'
+
+// Sync table: a replicated dictionary with leases on the mesh, kept in IndexedDB.
+export { SyncSocket } from './platform.js'
+export type { SyncSocketOptions } from './platform.js'
+export { SYNC_DEFAULTS } from './sync/options.js'
+export type { SyncOptions, SyncTableOptions } from './sync/options.js'
+export type { SyncEvents, SyncMeta, SyncServices, SyncStats } from './sync/sync-socket.js'
 export type { MeshErrorCode } from './errors.js'

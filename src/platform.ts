@@ -3,6 +3,8 @@ import type { IdentityStore, MeshServices } from './mesh/mesh-socket.js'
 import { MeshSocket as MeshCore } from './mesh/mesh-socket.js'
 import type { MeshOptions } from './mesh/options.js'
 import { loadIdentity } from './storage/identity-store.js'
+import { indexedDbStorage } from './storage/indexeddb-storage.js'
+import { SyncSocket as SyncCore, type SyncOptions, type SyncServices } from './sync/sync-socket.js'
 import { webRtcNetwork, type WebRtcNetworkOptions } from './transport/webrtc-network.js'
 
 /**
@@ -46,5 +48,19 @@ export class MeshSocket extends MeshCore {
   /** Every mesh-layer socket (the models built on it included) is a MeshSocket. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return this === MeshSocket ? value instanceof MeshCore : Function.prototype[Symbol.hasInstance].call(this, value)
+  }
+}
+
+/** A SyncSocket's options: the sync table's, the mesh's and the default WebRTC network's. */
+export type SyncSocketOptions = SyncOptions & WebRtcNetworkOptions
+
+/**
+ * A replicated dictionary with leases over WebRTC (see the sync layer's SyncSocket), kept in
+ * IndexedDB where the page has it: `new SyncSocket({ signaling, subnet })`.
+ */
+export class SyncSocket extends SyncCore {
+  constructor(options: SyncSocketOptions = {}, services: SyncServices = {}) {
+    const storage = services.storage ?? (typeof indexedDB === 'undefined' ? undefined : indexedDbStorage)
+    super(options, { ...platformServices(options, services), ...(storage === undefined ? {} : { storage }) })
   }
 }

@@ -1,5 +1,5 @@
 import { getPublicKey } from '@noble/ed25519'
-import { MeshSocket, type ReceivedMessage } from '../mesh/mesh-socket.js'
+import { MeshSocket, type MeshServices, type ReceivedMessage } from '../mesh/mesh-socket.js'
 import type { MeshOptions as MeshSocketOptions } from '../mesh/options.js'
 import { Identity } from '../wire/identity.js'
 import type { SimNetwork } from './sim-network.js'
@@ -39,11 +39,13 @@ export async function simMeshNode(
   wrapClock: (clock: Clock) => Clock = (clock) => clock,
   /** The network model's tag in the protocol id. */
   model = 'mesh',
+  /** Builds the socket (a network model's, e.g. a SyncSocket); default a MeshSocket of `model`. */
+  make: (options: MeshSocketOptions, services: MeshServices) => MeshSocket = (o, s) => new MeshSocket(o, s, model),
 ): Promise<SimMeshNode> {
-  const identity = await simIdentity(sim)
+  const identity = options.identity instanceof Identity ? options.identity : await simIdentity(sim)
   const transport = sim.transport(identity.id)
   const random = sim.random.fork()
-  const socket = new MeshSocket(
+  const socket = make(
     { subnet: 'sim', ...options, identity },
     {
       clock: wrapClock(transport.clock),
@@ -55,7 +57,6 @@ export async function simMeshNode(
       verifier: new SignatureVerifier({ backend: 'noble' }),
       randomBytes: (n) => random.bytes(n),
     },
-    model,
   )
   const node: SimMeshNode = { id: identity.id, identity, socket, delivered: new Map(), messages: [] }
   if (listen) {

@@ -1,0 +1,249 @@
+import { SyncError, type P2PError } from '../errors.js'
+import type { MeshPort } from '../mesh/protocol.js'
+import type { Clock } from '../util/clock.js'
+import type { KeyState } from './key-state.js'
+import { entryItems, MAX_ENTRIES, SYNC_FLAGS as F, type SyncMessage } from './messages.js'
+import { RbsrSession, RbsrStore } from './rbsr.js'
+import type { Item, Table } from './table.js'
+
+export interface AntiEntropyHost {
+  readonly port: MeshPort
+  readonly clock: Clock
+  readonly random: () => number
+  readonly table: Table
+  /** Largest entries message, msgpack bytes before compression. */
+  readonly batchBytes: number
+  /** Largest reconciliation message. */
+  readonly frameBytes: number
+  /** Entries a peer sent: merge them. */
+  merge(from: string, entries: Array<[string, KeyState]>): void
+  report(err: P2PError): void
+}
+
+type Message<K extends SyncMessage['kind']> = Extract<SyncMessage, { kind: K }>
+
+interface Session {
+  readonly peer: string
+  readonly sid: number
+  readonly role: 'initiator' | 'responder'
+  readonly rbsr: RbsrSession | undefined
+  /** Our sends, in order (entries, then our 'retrieved'). */
+  sending: Promise<void>
+  sent: number
+  doneSent: boolean
+  doneReceived: boolean
+}
+
+/**
+ * Anti-entropy: when a link forms (and every `antiEntropyMs` with a random peer) the two sides
+ * find which keys differ by range-based set reconciliation over (newest write time, state
+ * digest) items, then send each other only those keys' states, in batches that yield to the page
+ * between them. A side with an empty table skips the reconciliation and asks for everything.
+ */
+export class AntiEntropy {
+  readonly #host: AntiEntropyHost
+  readonly #store = new RbsrStore()
+  readonly #keyOf = new Map<string, string>()
+  readonly #sessions = new Map<string, Session>()
+  /** Peers reconciled with since their link formed. */
+  readonly #reconciled = new Set<string>()
+  #waiters: Array<() => void> = []
+  sessionsCompleted = 0
+  entriesSent = 0
+  entriesReceived = 0
+
+  constructor(host: AntiEntropyHost) {
+    this.#host = host
+  }
+
+  /** The table's index follows every key change. */
+  itemChanged(key: string, before: Item | undefined, after: Item): void {
+    if (before !== undefined) {
+      this.#store.remove(before)
+      this.#keyOf.delete(idKey(before.id))
+    }
+    this.#store.insert(after)
+    this.#keyOf.set(idKey(after.id), key)
+  }
+
+  /** A link formed: the side with the smaller id starts. */
+  peer(id: string): void {
+    if (this.#host.port.id < id) this.start(id)
+  }
+
+  peerLeft(id: string): void {
+    this.#reconciled.delete(id)
+    for (const [k, s] of this.#sessions) if (s.peer === id) this.#sessions.delete(k)
+    this.#wake()
+  }
+
+  /** Whether a session with `peer` is under way. */
+  busy(peer: string): boolean {
+    for (const s of this.#sessions.values()) if (s.peer === peer) return true
+    return false
+  }
+
+  /** Starts reconciling with a neighbour. */
+  start(peer: string): void {
+    const sid = Math.floor(this.#host.random() * 0x1_0000_0000) >>> 0
+    const empty = this.#store.size === 0
+    const rbsr = empty ? undefined : new RbsrSession(this.#store, 'initiator', { frameBytes: this.#host.frameBytes })
+    const session = this.#open(peer, sid, 'initiator', rbsr)
+    if (rbsr !== undefined) return this.#send(session, F.reconcile, sid, rbsr.initiate())
+    // An empty table asks for everything and has nothing to send.
+    this.#send(session, F.retrieve, sid, [])
+    this.#finish(session)
+  }
+
+  /** Resolves once every current neighbour has been reconciled with (at once without neighbours). */
+  synced(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        if (!this.#host.port.peers.every((p) => this.#reconciled.has(p))) return false
+        resolve()
+        return true
+      }
+      if (!check()) this.#waiters.push(() => void check())
+    })
+  }
+
+  receive(from: string, message: SyncMessage): void {
+    switch (message.kind) {
+      case 'reconcile':
+        return this.#reconcile(from, message)
+      case 'retrieve':
+        return this.#retrieve(from, message)
+      case 'entries':
+        this.entriesReceived += message.entries.length
+        return this.#host.merge(from, message.entries)
+      case 'retrieved':
+        return this.#retrieved(from, message)
+      default:
+        return
+    }
+  }
+
+  #open(peer: string, sid: number, role: Session['role'], rbsr: RbsrSession | undefined): Session {
+    // One session per peer and role: a new one replaces the last.
+    for (const [k, s] of this.#sessions) if (s.peer === peer && s.role === role) this.#sessions.delete(k)
+    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false }
+    this.#sessions.set(`${peer} ${sid}`, session)
+    return session
+  }
+
+  #reconcile(from: string, { session: sid, bytes }: Message<'reconcile'>): void {
+    let session = this.#sessions.get(`${from} ${sid}`)
+    session ??= this.#open(from, sid, 'responder', new RbsrSession(this.#store, 'responder', { frameBytes: this.#host.frameBytes }))
+    if (session.rbsr === undefined) return
+    let reply: Uint8Array | undefined
+    try {
+      reply = session.rbsr.receive(bytes)
+    } catch (err: unknown) {
+      this.#sessions.delete(`${from} ${sid}`)
+      return this.#host.report(new SyncError('INVALID_WRITE', `a reconciliation message from ${from} did not decode`, { cause: err }))
+    }
+    if (reply !== undefined) this.#send(session, F.reconcile, sid, reply)
+    if (!session.rbsr.done) return
+    // Reconciled: both sides know what the other lacks. Send ours, then say we are done.
+    this.#sendEntries(session, this.#keysOf(session.rbsr.have))
+    this.#finish(session)
+  }
+
+  #retrieve(from: string, { session: sid, ids }: Message<'retrieve'>): void {
+    let session = this.#sessions.get(`${from} ${sid}`)
+    if (session === undefined) {
+      // An empty-table initiator asks for everything at once.
+      if (ids.length !== 0) return
+      session = this.#open(from, sid, 'responder', undefined)
+      this.#sendEntries(session, [...this.#host.table.rows()].map(([key]) => key))
+      this.#finish(session)
+    }
+  }
+
+  #retrieved(from: string, { session: sid }: Message<'retrieved'>): void {
+    const session = this.#sessions.get(`${from} ${sid}`)
+    if (session === undefined) return
+    session.doneReceived = true
+    this.#complete(session)
+  }
+
+  #keysOf(ids: Iterable<Uint8Array>): string[] {
+    const keys: string[] = []
+    for (const id of ids) {
+      const key = this.#keyOf.get(idKey(id))
+      if (key !== undefined) keys.push(key)
+    }
+    return keys
+  }
+
+  /** Queues our 'retrieved' after everything queued before it. */
+  #finish(session: Session): void {
+    if (session.doneSent) return
+    session.doneSent = true
+    session.sending = session.sending.then(() => this.#host.port.direct(session.peer, F.retrieved, session.sid, session.sent)).catch(() => {})
+    void session.sending.then(() => this.#complete(session))
+  }
+
+  #complete(session: Session): void {
+    const k = `${session.peer} ${session.sid}`
+    if (!session.doneSent || !session.doneReceived || this.#sessions.get(k) !== session) return
+    this.#sessions.delete(k)
+    this.sessionsCompleted++
+    this.#reconciled.add(session.peer)
+    this.#wake()
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) w()
+  }
+
+  #send(session: Session, sub: number, ...items: unknown[]): void {
+    session.sending = session.sending.then(() => this.#host.port.direct(session.peer, sub, ...items)).catch(() => {})
+  }
+
+  /** The keys' states in batches of at most batchBytes, yielding to the page between batches. */
+  #sendEntries(session: Session, keys: string[]): void {
+    if (keys.length === 0) return
+    const { table, batchBytes, clock } = this.#host
+    session.sending = session.sending
+      .then(async () => {
+        let batch: unknown[] = []
+        let bytes = 0
+        for (const key of keys) {
+          const row = table.row(key)
+          if (row === undefined) continue
+          const entry = entryItems(key, row.state)
+          batch.push(entry)
+          bytes += approximateBytes(entry)
+          if (bytes < batchBytes && batch.length < MAX_ENTRIES) continue
+          await this.#flushBatch(session, batch)
+          batch = []
+          bytes = 0
+          await new Promise<void>((resolve) => clock.setTimeout(resolve, 0))
+        }
+        if (batch.length > 0) await this.#flushBatch(session, batch)
+      })
+      .catch(() => {})
+  }
+
+  async #flushBatch(session: Session, batch: unknown[]): Promise<void> {
+    session.sent += batch.length
+    this.entriesSent += batch.length
+    await this.#host.port.direct(session.peer, F.store, batch)
+  }
+}
+
+function idKey(id: Uint8Array): string {
+  return String.fromCharCode(...id)
+}
+
+/** A quick upper estimate of an entry's msgpack size, without encoding it. */
+function approximateBytes(v: unknown): number {
+  if (typeof v === 'string') return v.length * 3 + 5
+  if (v instanceof Uint8Array) return v.length + 5
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + approximateBytes(x), 1)
+  if (typeof v === 'object' && v !== null) return Object.entries(v).reduce((n, [k, x]) => n + k.length * 3 + 5 + approximateBytes(x), 1)
+  return 9
+}

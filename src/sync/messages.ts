@@ -1,0 +1,198 @@
+import type { MessageClaim } from '../mesh/protocol.js'
+import { isNodeId } from '../wire/base58.js'
+import { packArray } from '../wire/payload.js'
+import { HLC_MAX_COUNTER, type Hlc } from './hlc.js'
+import type { Checkpoint, KeyState } from './key-state.js'
+import { WRITE_KINDS, isMap, writeItems, type Write } from './write.js'
+
+/**
+ * The sync table's messages (docs/protocol.md, "Sync table"): 0.7's shapes with the writer's
+ * hybrid clock appended, and the anti-entropy exchange. Every decoder validates hostile input.
+ *
+ * Flooded (broadcast route):
+ *   [0x0B store,   key, value | nil, ms, counter]   set (nil: delete); the writer is the origin
+ *   [0x11 delta,   key, {field: value}, ms, counter]
+ *   [0x10 revoke,  key, ms, counter]                 release
+ * Neighbour to neighbour (whisper route):
+ *   [0x14 reconcile, session, bytes]                 a range-based reconciliation message
+ *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...]]   state transfer, batched
+ *   [0x0C retrieve, session, [id, ...]]             asks for the entries with these item ids
+ *   [0x0D retrieved, session, sent]                 the transfer of a session is complete
+ */
+export const SYNC_FLAGS = Object.freeze({ store: 0x0b, retrieve: 0x0c, retrieved: 0x0d, revoke: 0x10, delta: 0x11, reconcile: 0x14 })
+
+export interface Bounds {
+  maxKeyBytes: number
+  maxValueBytes: number
+}
+
+export type SyncMessage =
+  | { kind: 'write'; key: string; write: Omit<Write, 'writer'> }
+  | { kind: 'reconcile'; session: number; bytes: Uint8Array }
+  | { kind: 'entries'; entries: Array<[key: string, state: KeyState]> }
+  | { kind: 'retrieve'; session: number; ids: Uint8Array[] }
+  | { kind: 'retrieved'; session: number; sent: number }
+
+const encoder = new TextEncoder()
+
+/** Whether a key's UTF-8 form fits `max` bytes (a UTF-16 unit is 1 to 3 UTF-8 bytes: encode only when in doubt). */
+export function keyFits(key: string, max: number): boolean {
+  return key.length * 3 <= max || (key.length <= max && encoder.encode(key).length <= max)
+}
+
+/** Throws unless `key` is a string within the bound. */
+export function checkKey(key: unknown, bounds: Bounds): asserts key is string {
+  if (typeof key !== 'string') throw new TypeError('a key is a string')
+  if (!keyFits(key, bounds.maxKeyBytes)) throw new RangeError(`key over ${bounds.maxKeyBytes} bytes`)
+}
+
+/** msgpack size of a value. */
+export function valueBytes(value: unknown): number {
+  return packArray([value]).length - 1
+}
+
+/** A stamp from hostile input. */
+export function stamp(ms: unknown, counter: unknown): Hlc {
+  if (!Number.isSafeInteger(ms) || (ms as number) < 0) throw new TypeError('bad stamp')
+  if (!Number.isSafeInteger(counter) || (counter as number) < 0 || (counter as number) > HLC_MAX_COUNTER) throw new TypeError('bad stamp counter')
+  return { ms: ms as number, counter: counter as number }
+}
+
+function checkValue(value: unknown, bounds: Bounds): void {
+  if (valueBytes(value) > bounds.maxValueBytes) throw new RangeError(`value over ${bounds.maxValueBytes} bytes`)
+}
+
+/** The claims of a sync table, with decoders bound to its limits. */
+export function syncClaims(bounds: Bounds): MessageClaim<SyncMessage>[] {
+  const F = SYNC_FLAGS
+  return [
+    { route: 'broadcast', sub: F.store, decode: (items) => decodeStore(items, bounds) },
+    { route: 'broadcast', sub: F.delta, decode: (items) => decodeDelta(items, bounds) },
+    { route: 'broadcast', sub: F.revoke, decode: (items) => decodeRevoke(items, bounds) },
+    { route: 'whisper', sub: F.reconcile, decode: decodeReconcile, urgent: true },
+    { route: 'whisper', sub: F.store, decode: (items) => decodeEntries(items, bounds) },
+    { route: 'whisper', sub: F.retrieve, decode: decodeRetrieve, urgent: true },
+    { route: 'whisper', sub: F.retrieved, decode: decodeRetrieved, urgent: true },
+  ]
+}
+
+function decodeStore(items: unknown[], bounds: Bounds): SyncMessage {
+  const [key, value, ms, counter] = items
+  if (items.length !== 4) throw new TypeError('store: [key, value, ms, counter]')
+  checkKey(key, bounds)
+  const s = stamp(ms, counter)
+  if (value === null || value === undefined) return { kind: 'write', key, write: { kind: 'delete', stamp: s } }
+  checkValue(value, bounds)
+  return { kind: 'write', key, write: { kind: 'set', stamp: s, value } }
+}
+
+function decodeDelta(items: unknown[], bounds: Bounds): SyncMessage {
+  const [key, fields, ms, counter] = items
+  if (items.length !== 4 || !isMap(fields)) throw new TypeError('delta: [key, {fields}, ms, counter]')
+  checkKey(key, bounds)
+  checkValue(fields, bounds)
+  return { kind: 'write', key, write: { kind: 'delta', stamp: stamp(ms, counter), value: fields } }
+}
+
+function decodeRevoke(items: unknown[], bounds: Bounds): SyncMessage {
+  const [key, ms, counter] = items
+  if (items.length !== 3) throw new TypeError('revoke: [key, ms, counter]')
+  checkKey(key, bounds)
+  return { kind: 'write', key, write: { kind: 'release', stamp: stamp(ms, counter) } }
+}
+
+function session(v: unknown): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > 0xffff_ffff) throw new TypeError('bad session')
+  return v as number
+}
+
+function decodeReconcile(items: unknown[]): SyncMessage {
+  const [s, bytes] = items
+  if (items.length !== 2 || !(bytes instanceof Uint8Array)) throw new TypeError('reconcile: [session, bytes]')
+  return { kind: 'reconcile', session: session(s), bytes }
+}
+
+function decodeRetrieve(items: unknown[]): SyncMessage {
+  const [s, ids] = items
+  if (items.length !== 2 || !Array.isArray(ids) || ids.length > 65_536) throw new TypeError('retrieve: [session, [id, ...]]')
+  for (const id of ids) if (!(id instanceof Uint8Array) || id.length !== 16) throw new TypeError('retrieve: ids are 16 bytes')
+  return { kind: 'retrieve', session: session(s), ids: ids as Uint8Array[] }
+}
+
+function decodeRetrieved(items: unknown[]): SyncMessage {
+  const [s, sent] = items
+  if (items.length !== 2 || !Number.isSafeInteger(sent) || (sent as number) < 0) throw new TypeError('retrieved: [session, sent]')
+  return { kind: 'retrieved', session: session(s), sent: sent as number }
+}
+
+// ---- state transfer ---------------------------------------------------------------------------
+
+/** A write as transferred: [kind, ms, counter, writer, value?]. */
+export function decodeWrite(items: unknown, bounds: Bounds): Write {
+  if (!Array.isArray(items) || items.length < 4 || items.length > 5) throw new TypeError('write: [kind, ms, counter, writer, value?]')
+  const [k, ms, counter, writer, value] = items as unknown[]
+  const kind = WRITE_KINDS[k as number]
+  if (kind === undefined || !Number.isInteger(k)) throw new TypeError('write: unknown kind')
+  if (typeof writer !== 'string' || !isNodeId(writer)) throw new TypeError('write: writer is a node id')
+  const s = stamp(ms, counter)
+  if (kind === 'set' || kind === 'delta') {
+    if (items.length !== 5 || value === null || value === undefined) throw new TypeError(`write: a ${kind} has a value`)
+    if (kind === 'delta' && !isMap(value)) throw new TypeError('write: a delta is a map')
+    checkValue(value, bounds)
+    return { kind, stamp: s, writer, value }
+  }
+  if (items.length !== 4) throw new TypeError(`write: a ${kind} has no value`)
+  return { kind, stamp: s, writer }
+}
+
+/** A checkpoint as transferred: [horizon, value | nil, ms | nil, counter | nil, writer | nil, owner | nil, leaseMs | nil, leaseCounter | nil, gen]. */
+export function checkpointItems(c: Checkpoint): unknown[] {
+  return [writeItems(c.horizon), c.value ?? null, c.stamp?.ms ?? null, c.stamp?.counter ?? null, c.writer ?? null, c.owner ?? null, c.leaseStamp?.ms ?? null, c.leaseStamp?.counter ?? null, c.gen]
+}
+
+function optionalId(v: unknown): string | undefined {
+  if (v === null) return undefined
+  if (typeof v !== 'string' || !isNodeId(v)) throw new TypeError('checkpoint: bad node id')
+  return v
+}
+
+function optionalStamp(ms: unknown, counter: unknown): Hlc | undefined {
+  return ms === null && counter === null ? undefined : stamp(ms, counter)
+}
+
+export function decodeCheckpoint(items: unknown, bounds: Bounds): Checkpoint {
+  if (!Array.isArray(items) || items.length !== 9) throw new TypeError('checkpoint: 9 items')
+  const [horizon, value, ms, counter, writer, owner, leaseMs, leaseCounter, gen] = items as unknown[]
+  if (!Number.isSafeInteger(gen) || (gen as number) < 0) throw new TypeError('checkpoint: bad gen')
+  if (value !== null) checkValue(value, bounds)
+  const s = optionalStamp(ms, counter)
+  const w = optionalId(writer)
+  if ((s === undefined) !== (w === undefined)) throw new TypeError('checkpoint: stamp and writer go together')
+  const ls = optionalStamp(leaseMs, leaseCounter)
+  const o = optionalId(owner)
+  if ((ls === undefined) !== (o === undefined)) throw new TypeError('checkpoint: owner and lease stamp go together')
+  return { horizon: decodeWrite(horizon, bounds), value: value ?? undefined, stamp: s, writer: w, owner: o, leaseStamp: ls, gen: gen as number }
+}
+
+/** Entries are at most this many per message (the frame's item budget is 65 536). */
+export const MAX_ENTRIES = 2_048
+
+function decodeEntries(items: unknown[], bounds: Bounds): SyncMessage {
+  const [list] = items
+  if (items.length !== 1 || !Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[key, checkpoint, writes], ...]')
+  return { kind: 'entries', entries: list.map((e) => decodeEntry(e, bounds)) }
+}
+
+/** One entry, [key, checkpoint | nil, [write, ...]] (as transferred, and as stored). */
+export function decodeEntry(e: unknown, bounds: Bounds): [string, KeyState] {
+  if (!Array.isArray(e) || e.length !== 3) throw new TypeError('store: an entry is [key, checkpoint, writes]')
+  const [key, base, writes] = e as unknown[]
+  checkKey(key, bounds)
+  if (!Array.isArray(writes) || writes.length > 1_024) throw new TypeError('store: writes')
+  return [key, { base: base === null ? undefined : decodeCheckpoint(base, bounds), log: writes.map((x) => decodeWrite(x, bounds)) }]
+}
+
+/** An entry as transferred. */
+export function entryItems(key: string, state: KeyState): unknown[] {
+  return [key, state.base === undefined ? null : checkpointItems(state.base), state.log.map(writeItems)]
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest'
+import { SimNetwork } from '../testing/sim-network.js'
+import { simDisk, simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
+import type { SyncOptions } from './sync-socket.js'
+import { SyncError } from '../errors.js'
+
+// The sync table on the seeded simulated network. A failing seed replays: set SEED.
+const SEED = Number(process.env.SEED ?? 20261202)
+const START = 1_800_000_000_000 // virtual wall time (ms since the epoch)
+
+async function started(sim: SimNetwork, node: SimSyncNode): Promise<void> {
+  let ready = false
+  void node.table.ready().then(() => (ready = true))
+  expect(await sim.runUntil(() => ready)).toBe(true)
+}
+
+/** A table as plain data: key → [value, owner, expiresAt, gen]. */
+function snapshot(node: SimSyncNode): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of [...node.table.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const meta = node.table.meta(key)!
+    out[key] = [value, meta.owner, meta.expiresAt, meta.gen]
+  }
+  return out
+}
+
+async function network(sim: SimNetwork, n: number, options: SyncOptions = {}): Promise<SimSyncNode[]> {
+  const nodes: SimSyncNode[] = []
+  for (let i = 0; i < n; i++) {
+    const node = await simSyncNode(sim, sim.random.shuffle(nodes.map((x) => x.id)).slice(0, 2), options)
+    await started(sim, node)
+    nodes.push(node)
+  }
+  return nodes
+}
+
+const converged = (nodes: SimSyncNode[]) => {
+  const first = JSON.stringify(snapshot(nodes[0]!))
+  return nodes.every((n) => JSON.stringify(snapshot(n)) === first)
+}
+
+describe('SyncSocket on the simulated network', () => {
+  it('a set on one node is seen on every node, with the same owner, expiry and generation', async () => {
+    const sim = new SimNetwork({ seed: SEED, latency: { min: 1, max: 20 }, startTime: START })
+    const nodes = await network(sim, 6)
+    const conflicts: unknown[] = []
+    for (const n of [nodes[3]!, nodes[4]!]) n.table.on('conflict', (key, mine, winner) => conflicts.push([n.id, key, mine, winner?.writer]))
+    await nodes[0]!.table.set('title', 'hello')
+    // Two nodes write one free key at once: the earlier write takes the lease, the other is overruled everywhere.
+    await nodes[3]!.table.applyDelta('doc', { a: 1 })
+    await nodes[4]!.table.applyDelta('doc', { b: 2 })
+    expect(await sim.runUntil(() => converged(nodes) && nodes.every((n) => n.table.get('title') === 'hello' && n.table.has('doc')))).toBe(true)
+    const [winner, loser, lost] = nodes[1]!.table.meta('doc')!.writer === nodes[3]!.id ? [nodes[3]!, nodes[4]!, { b: 2 }] : [nodes[4]!, nodes[3]!, { a: 1 }]
+    expect(nodes[1]!.table.get('doc')).toEqual(winner === nodes[3] ? { a: 1 } : { b: 2 })
+    expect(conflicts).toEqual([[loser.id, 'doc', lost, winner.id]])
+    expect(nodes[5]!.table.lease('title')).toEqual({ owner: nodes[0]!.id, expiresAt: nodes[0]!.table.meta('title')!.time + 3_600_000 + 180_000 })
+  })
+
+  it('refuses another node\'s write during the lease with LEASE_HELD (owner, expiry) and sends nothing; release frees it', async () => {
+    const sim = new SimNetwork({ seed: SEED + 1, latency: { min: 1, max: 20 }, startTime: START })
+    const [a, b, c] = await network(sim, 3)
+    await a!.table.set('k', 'a')
+    await sim.runUntil(() => b!.table.get('k') === 'a' && c!.table.get('k') === 'a')
+    const err = await b!.table.set('k', 'b').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(SyncError)
+    expect(err).toMatchObject({ code: 'LEASE_HELD', key: 'k', owner: a!.id, expiresAt: a!.table.lease('k')!.expiresAt })
+    await sim.runFor(500)
+    expect(c!.table.get('k')).toBe('a')
+    await a!.table.release('k')
+    await sim.runUntil(() => b!.table.lease('k') === undefined)
+    await b!.table.set('k', 'b')
+    expect(await sim.runUntil(() => [a, b, c].every((n) => n!.table.get('k') === 'b'))).toBe(true)
+    expect(a!.table.lease('k')?.owner).toBe(b!.id)
+  })
+
+  it('a newcomer receives the whole table; a partitioned pair converges after the heal', async () => {
+    const sim = new SimNetwork({ seed: SEED + 2, latency: { min: 1, max: 20 }, startTime: START })
+    const nodes = await network(sim, 4, { leasing: false, security: 'unsigned' })
+    for (let i = 0; i < 300; i++) void nodes[i % 4]!.table.set(`key${i}`, `value ${i}`)
+    expect(await sim.runUntil(() => nodes.every((n) => n.table.size === 300))).toBe(true)
+    const late = await simSyncNode(sim, [nodes[0]!.id], { leasing: false, security: 'unsigned' })
+    await started(sim, late)
+    let synced = false
+    void late.table.synced().then(() => (synced = true))
+    expect(await sim.runUntil(() => synced)).toBe(true)
+    expect(late.table.size).toBe(300)
+    nodes.push(late)
+    // Split in two; both sides write the same keys; heal: one winner everywhere.
+    const left = nodes.slice(0, 2).map((n) => n.id)
+    const right = nodes.slice(2).map((n) => n.id)
+    sim.partition(left, right)
+    await sim.runFor(20_000)
+    await nodes[0]!.table.set('key1', 'left')
+    await sim.runFor(1_000)
+    await nodes[4]!.table.set('key1', 'right')
+    await nodes[1]!.table.delete('key2')
+    await sim.runFor(1_000)
+    sim.heal()
+    expect(await sim.runUntil(() => converged(nodes) && nodes.every((n) => n.table.peers.length > 0), 3_000_000)).toBe(true)
+    expect(nodes[0]!.table.get('key1')).toBe('right') // the later write (by hybrid time) wins with leasing off
+    expect(nodes[3]!.table.has('key2')).toBe(false)
+  }, 60_000)
+
+  it('a restarted node comes back with its table and still owns its leases', async () => {
+    const sim = new SimNetwork({ seed: SEED + 3, latency: { min: 1, max: 20 }, startTime: START })
+    const disk = simDisk()
+    const [a, b] = await network(sim, 2)
+    const c = await simSyncNode(sim, [a!.id], {}, { storage: disk.storage })
+    await started(sim, c)
+    await c.table.set('mine', 1)
+    await sim.runUntil(() => a!.table.get('mine') === 1 && b!.table.get('mine') === 1)
+    await c.table.close()
+    const again = await simSyncNode(sim, [a!.id], {}, { storage: disk.storage, identity: c.identity })
+    await started(sim, again)
+    expect(again.table.get('mine')).toBe(1)
+    expect(again.table.lease('mine')?.owner).toBe(again.id)
+    await again.table.set('mine', 2)
+    expect(await sim.runUntil(() => a!.table.get('mine') === 2)).toBe(true)
+  })
+})

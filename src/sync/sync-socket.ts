@@ -1,0 +1,434 @@
+import { MeshError, P2PError, SyncError } from '../errors.js'
+import { MeshSocket } from '../mesh/mesh-socket.js'
+import type { MeshEvents, MeshServices } from '../mesh/types.js'
+import type { MeshPort, MeshProtocol, ProtocolMessage } from '../mesh/protocol.js'
+import type { StorageAdapter, StorageFactory } from '../storage/adapter.js'
+import { Emitter } from '../util/emitter.js'
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
+import { assertWireValues } from '../wire/payload.js'
+import { FRAME_DEFAULTS } from '../wire/frame.js'
+import { AntiEntropy } from './anti-entropy.js'
+import { HybridClock, type Hlc } from './hlc.js'
+import { HoldBack, dueAt } from './holdback.js'
+import { leaseEnd, refusal, type KeyState, type Resolved, type SyncRules } from './key-state.js'
+import { keyFits, SYNC_FLAGS as F, syncClaims, valueBytes, type Bounds, type SyncMessage } from './messages.js'
+import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
+import { Persister } from './persister.js'
+import { Table, type Change } from './table.js'
+import { isMap, type Write, type WriteKind } from './write.js'
+
+/** What a key's last accepted write says (the `meta` of events and of `meta(key)`). */
+export interface SyncMeta {
+  /** The lease owner (leasing on), while the lease lasts by the writers' clocks; else undefined. */
+  readonly owner: string | undefined
+  /** When the owner's lease ends at the earliest (ms since the epoch); undefined without an owner. */
+  readonly expiresAt: number | undefined
+  /** The node whose write this is. */
+  readonly writer: string
+  /** The write's time (its hybrid clock's milliseconds since the epoch). */
+  readonly time: number
+  /** The write's full hybrid timestamp: with `writer`, orders every write of the table. */
+  readonly stamp: Hlc
+  /** The key's generation: accepted writes so far (a fencing token: never lower on a later write). */
+  readonly gen: number
+  /** Where the change came from: this node, a flooded write, anti-entropy, or storage at start. */
+  readonly source: 'local' | 'remote' | 'sync' | 'restore'
+}
+
+export type SyncEvents = MeshEvents & {
+  /** A key got a value (set, delta, or a state learned from a peer or storage). */
+  update: [key: string, value: unknown, meta: SyncMeta]
+  /** A key was deleted. */
+  delete: [key: string, meta: SyncMeta]
+  /** A write of this node was overruled (after a partition healed: another node held the key), or its lease passed to another node. */
+  conflict: [key: string, mine: unknown, winner: SyncMeta | undefined]
+}
+
+export interface SyncServices extends MeshServices {
+  /** Where the table is kept (the package entry gives IndexedDB); without it the table lives in memory. */
+  storage?: StorageFactory
+}
+
+/** Counters of what the table refused or dropped. */
+export interface SyncStats {
+  keys: number
+  /** Remote writes the lease rule refused (as every replica does). */
+  refused: number
+  /** Remote writes older than a key's remembered history. */
+  stale: number
+  /** Remote writes or keys over a bound (key, value, number of keys, held writes): dropped and reported. */
+  oversize: number
+  /** Writes held back for a future stamp, now. */
+  held: number
+  reconciliations: number
+  entriesSent: number
+  entriesReceived: number
+}
+
+/**
+ * A replicated dictionary over the mesh (p2p.today's SyncSocket): every node keeps the whole
+ * table, reads are local, writes are flooded and reconciled on every new link. With leasing on
+ * (the default) the last writer of a key owns it for `leaseMs`. See docs/API.md.
+ */
+export class SyncSocket extends MeshSocket {
+  readonly #opts: ResolvedSyncOptions
+  readonly #rules: SyncRules
+  readonly #bounds: Bounds
+  readonly #events = new Emitter<SyncEvents>((err, event) => console.error(`p2p-today: a sync '${String(event)}' listener threw`, err))
+  readonly #table: Table
+  readonly #hold: HoldBack
+  readonly #ae: AntiEntropy
+  readonly #port: MeshPort
+  readonly #clock: Clock
+  readonly #random: () => number
+  readonly #restored: Promise<void>
+  readonly #hlc: HybridClock
+  #persister: Persister | undefined
+  #holdTimer: TimerHandle | undefined
+  #aeTimer: TimerHandle | undefined
+  #closed = false
+  readonly #counts = { refused: 0, stale: 0, oversize: 0 }
+
+  constructor(options: SyncOptions = {}, services: SyncServices = {}) {
+    const opts = resolveSyncOptions(options)
+    super(options, services, opts.leasing ? 'sync1' : 'sync0')
+    this.#opts = opts
+    this.#rules = { leasing: opts.leasing, leaseMs: opts.leaseMs, maxDriftMs: opts.maxDriftMs, maxHistory: opts.maxHistory }
+    this.#bounds = { maxKeyBytes: opts.maxKeyBytes, maxValueBytes: opts.maxValueBytes }
+    this.#hlc = new HybridClock({ maxDriftMs: opts.maxDriftMs })
+    this.#hold = new HoldBack(opts.maxHeldWrites)
+    this.#clock = services.clock ?? systemClock
+    this.#random = services.random ?? Math.random
+    this.#table = new Table(this.#rules, opts.maxKeys, (key, before, after) => this.#ae.itemChanged(key, before, after))
+    const protocol: MeshProtocol<SyncMessage> = {
+      name: 'sync',
+      claims: syncClaims(this.#bounds),
+      onMessage: (m) => this.#onMessage(m),
+      onPeer: (id) => this.#ae.peer(id),
+      onPeerLeft: (id) => this.#ae.peerLeft(id),
+    }
+    this.#port = this.register(protocol)
+    this.#ae = new AntiEntropy({
+      port: this.#port,
+      clock: this.#clock,
+      random: this.#random,
+      table: this.#table,
+      batchBytes: opts.batchBytes,
+      frameBytes: 16_384,
+      merge: (from, entries) => this.#merge(from, entries),
+      report: (err) => this.#report(err),
+    })
+    const storage = services.storage
+    this.#restored = storage === undefined ? Promise.resolve() : this.#restore(storage(`${opts.leasing ? 'sync1' : 'sync0'}:${options.subnet ?? 'default'}`))
+    this.#restored.catch((err: unknown) => this.#report(err instanceof P2PError ? err : new SyncError('SYNC_CLOSED', 'restoring the table failed', { cause: err })))
+    this.#scheduleAntiEntropy()
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  /** The value of `key`, or `fallback` (default undefined) when absent. Local and synchronous. */
+  get(key: string, fallback?: unknown): unknown {
+    const v = this.#table.row(key)?.resolved.value
+    return v === undefined ? fallback : v
+  }
+
+  has(key: string): boolean {
+    return this.#table.row(key)?.resolved.value !== undefined
+  }
+
+  /** Keys with a value. */
+  get size(): number {
+    return this.#table.size
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [key, row] of this.#table.rows()) if (row.resolved.value !== undefined) yield key
+  }
+
+  *values(): IterableIterator<unknown> {
+    for (const [, row] of this.#table.rows()) if (row.resolved.value !== undefined) yield row.resolved.value
+  }
+
+  *entries(): IterableIterator<[string, unknown]> {
+    for (const [key, row] of this.#table.rows()) if (row.resolved.value !== undefined) yield [key, row.resolved.value]
+  }
+
+  /** The key's last accepted write (deleted keys too), or undefined for a key never written. */
+  meta(key: string): SyncMeta | undefined {
+    const row = this.#table.row(key)
+    return row === undefined ? undefined : this.#meta(row.resolved, 'local')
+  }
+
+  /** Who holds `key` and until when (at the earliest), while the lease lasts; undefined when free or leasing is off. */
+  lease(key: string): { owner: string; expiresAt: number } | undefined {
+    const r = this.#table.row(key)?.resolved
+    if (r === undefined || r.owner === undefined) return undefined
+    const end = leaseEnd(r, this.#rules)!
+    return end > this.#clock.now() ? { owner: r.owner, expiresAt: end } : undefined
+  }
+
+  get syncStats(): SyncStats {
+    return {
+      keys: this.#table.size,
+      ...this.#counts,
+      held: this.#hold.size,
+      reconciliations: this.#ae.sessionsCompleted,
+      entriesSent: this.#ae.entriesSent,
+      entriesReceived: this.#ae.entriesReceived,
+    }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** Resolves once the table is restored from storage and the mesh is linked to a peer (or alone). */
+  override async ready(): Promise<void> {
+    await this.#restored
+    await super.ready()
+  }
+
+  /** Resolves when reconciliation with every current peer is complete. */
+  async synced(): Promise<void> {
+    await this.ready()
+    await this.#ae.synced()
+  }
+
+  override on<K extends keyof SyncEvents>(event: K, fn: (...args: SyncEvents[K]) => void): () => void {
+    if (event === 'update' || event === 'delete' || event === 'conflict') return this.#events.on(event, fn)
+    return super.on(event as keyof MeshEvents, fn as never)
+  }
+
+  override async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true
+      this.#clock.clearTimeout(this.#holdTimer)
+      this.#clock.clearTimeout(this.#aeTimer)
+    }
+    await this.#restored.catch(() => {})
+    await this.#persister?.close()
+    await super.close()
+    this.#events.removeAll()
+  }
+
+  // ---- writing --------------------------------------------------------------------------------
+
+  /**
+   * Sets `key` to `value` (any wire value but null/undefined) on every node. Rejects with
+   * LEASE_HELD while another node holds the key, KEY_TOO_LARGE, VALUE_TOO_LARGE, TOO_MANY_KEYS,
+   * INVALID_PAYLOAD (not a wire value); nothing is sent then. Resolves when every neighbour link
+   * accepted the write.
+   */
+  async set(key: string, value: unknown): Promise<void> {
+    if (value === undefined || value === null) throw new MeshError('INVALID_ARGUMENT', 'set(key, value): value is null or undefined (use delete(key))')
+    return this.#write(key, 'set', value)
+  }
+
+  /** Deletes `key` everywhere (a tombstone; the key's lease is given up). Same errors as set. */
+  async delete(key: string): Promise<void> {
+    return this.#write(key, 'delete', undefined)
+  }
+
+  /** Sets several keys; every write is checked before any is made (all or nothing locally). */
+  async update(values: Record<string, unknown>): Promise<void> {
+    const entries = Object.entries(values)
+    for (const [key, value] of entries) {
+      if (value === undefined || value === null) throw new MeshError('INVALID_ARGUMENT', `update: the value of ${JSON.stringify(key)} is null or undefined`)
+      this.#check(key, 'set', value)
+    }
+    await Promise.all(entries.map(([key, value]) => this.#write(key, 'set', value)))
+  }
+
+  /**
+   * Merges `fields` into the map value of `key` (an absent key becomes a map). Concurrent deltas
+   * to different fields all land; to one field, the later write wins. Rejects with NOT_A_MAP if
+   * the value is not a map, and as set otherwise.
+   */
+  async applyDelta(key: string, fields: Record<string, unknown>): Promise<void> {
+    if (!isMap(fields)) throw new MeshError('INVALID_ARGUMENT', 'applyDelta(key, fields): fields is a plain object')
+    return this.#write(key, 'delta', fields)
+  }
+
+  /** Gives up this node's lease on `key` at once (others may write it). Resolves at once when this node does not hold it. */
+  async release(key: string): Promise<void> {
+    const r = this.#table.row(key)?.resolved
+    if (!this.#rules.leasing || r?.owner !== this.id) return
+    return this.#write(key, 'release', undefined)
+  }
+
+  /** The named error a write would get, or undefined. */
+  #check(key: string, kind: WriteKind, value: unknown, stamp: Hlc = { ms: this.#clock.now(), counter: 0 }): void {
+    if (this.#closed) throw new SyncError('SYNC_CLOSED', 'the sync table is closed', { key })
+    if (typeof key !== 'string') throw new MeshError('INVALID_ARGUMENT', 'a key is a string')
+    if (!keyFits(key, this.#bounds.maxKeyBytes)) throw new SyncError('KEY_TOO_LARGE', `key over ${this.#bounds.maxKeyBytes} bytes (maxKeyBytes)`, { key })
+    if (value !== undefined) {
+      assertWireValues([value], FRAME_DEFAULTS)
+      const bytes = valueBytes(value)
+      if (bytes > this.#bounds.maxValueBytes) throw new SyncError('VALUE_TOO_LARGE', `value of ${bytes} bytes, over ${this.#bounds.maxValueBytes} (maxValueBytes)`, { key })
+    }
+    if (this.#table.full(key)) throw new SyncError('TOO_MANY_KEYS', `the table holds ${this.#opts.maxKeys} keys (maxKeys)`, { key })
+    const r = this.#table.row(key)?.resolved
+    if (r === undefined) return
+    const why = refusal(r, { kind, stamp, writer: this.id, value }, this.#rules)
+    if (why === 'not-a-map') throw new SyncError('NOT_A_MAP', `applyDelta: the value of ${JSON.stringify(key)} is not a map`, { key })
+    if (why !== undefined) {
+      const expiresAt = leaseEnd(r, this.#rules)
+      throw new SyncError('LEASE_HELD', `${r.owner ?? '?'} holds ${JSON.stringify(key)} until at least ${new Date(expiresAt ?? 0).toISOString()}`, {
+        key,
+        ...(r.owner === undefined ? {} : { owner: r.owner }),
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      })
+    }
+  }
+
+  async #write(key: string, kind: WriteKind, value: unknown): Promise<void> {
+    if (this.#closed) throw new SyncError('SYNC_CLOSED', 'the sync table is closed', { key })
+    await this.#restored
+    const id = this.id
+    const stamp = this.#hlc.tick(this.#clock.now())
+    this.#check(key, kind, value, stamp)
+    const write: Write = value === undefined ? { kind, stamp, writer: id } : { kind, stamp, writer: id, value }
+    const { change } = this.#table.insert(key, write)
+    if (change !== undefined) this.#changed(change, 'local', true)
+    switch (kind) {
+      case 'set':
+        return this.#port.broadcast(F.store, key, value, stamp.ms, stamp.counter)
+      case 'delete':
+        return this.#port.broadcast(F.store, key, null, stamp.ms, stamp.counter)
+      case 'delta':
+        return this.#port.broadcast(F.delta, key, value, stamp.ms, stamp.counter)
+      case 'release':
+        return this.#port.broadcast(F.revoke, key, stamp.ms, stamp.counter)
+    }
+  }
+
+  // ---- receiving ------------------------------------------------------------------------------
+
+  #onMessage(m: ProtocolMessage<SyncMessage>): void {
+    if (this.#closed) return
+    const v = m.value
+    if (v.kind !== 'write') return this.#ae.receive(m.via, v)
+    this.#remoteWrite(v.key, { ...v.write, writer: m.origin })
+  }
+
+  #remoteWrite(key: string, write: Write): void {
+    const now = this.#clock.now()
+    const due = dueAt(write.stamp.ms, now, this.#rules.maxDriftMs)
+    if (due !== undefined) {
+      if (!this.#hold.hold({ key, write, due })) {
+        this.#counts.oversize++
+        this.#report(new SyncError('INVALID_WRITE', `dropped a write stamped ${write.stamp.ms - now} ms ahead: ${this.#opts.maxHeldWrites} writes are held (maxHeldWrites)`, { key }))
+      }
+      return this.#armHold()
+    }
+    this.#hlc.observe(write.stamp, now)
+    const { outcome, change } = this.#table.insert(key, write)
+    if (outcome === 'stale') this.#counts.stale++
+    if (outcome === 'full') {
+      this.#counts.oversize++
+      return this.#report(new SyncError('TOO_MANY_KEYS', `dropped a write to a new key: the table holds ${this.#opts.maxKeys} keys (maxKeys)`, { key }))
+    }
+    if (change === undefined) return
+    if (change.after.refused.includes(write)) {
+      this.#counts.refused++
+      this.#report(new SyncError('LEASE_HELD', `refused a write by ${write.writer}: ${change.after.owner ?? 'another node'} holds ${JSON.stringify(key)}`, { key, ...(change.after.owner === undefined ? {} : { owner: change.after.owner }) }))
+    }
+    this.#changed(change, 'remote', false)
+  }
+
+  #merge(from: string, entries: Array<[string, KeyState]>): void {
+    if (this.#closed) return
+    const now = this.#clock.now()
+    for (const [key, state] of entries) {
+      const newest = state.log[state.log.length - 1] ?? state.base?.horizon
+      if (newest !== undefined && dueAt(newest.stamp.ms, now, this.#rules.maxDriftMs) !== undefined) {
+        // Hold the future part back: apply each write when its time comes.
+        for (const w of state.log) this.#remoteWrite(key, w)
+        continue
+      }
+      if (newest !== undefined) this.#hlc.observe(newest.stamp, now)
+      const change = this.#table.merge(key, state)
+      if (change === 'full') {
+        this.#counts.oversize++
+        this.#report(new SyncError('TOO_MANY_KEYS', `dropped a key from ${from}: the table holds ${this.#opts.maxKeys} keys (maxKeys)`, { key }))
+      } else if (change !== undefined) this.#changed(change, 'sync', false)
+    }
+  }
+
+  #armHold(): void {
+    const next = this.#hold.next
+    this.#clock.clearTimeout(this.#holdTimer)
+    this.#holdTimer = undefined
+    if (next === undefined || this.#closed) return
+    this.#holdTimer = this.#clock.setTimeout(() => {
+      for (const { key, write } of this.#hold.takeDue(this.#clock.now())) this.#remoteWrite(key, write)
+      this.#armHold()
+    }, Math.max(0, next - this.#clock.now()))
+  }
+
+  #scheduleAntiEntropy(): void {
+    const every = this.#opts.antiEntropyMs
+    this.#aeTimer = this.#clock.setTimeout(() => {
+      if (this.#closed) return
+      const idle = this.#port.peers.filter((p) => !this.#ae.busy(p))
+      const pick = idle[Math.floor(this.#random() * idle.length)]
+      if (pick !== undefined) this.#ae.start(pick)
+      this.#scheduleAntiEntropy()
+    }, every / 2 + this.#random() * every)
+  }
+
+  // ---- changes: events and storage -----------------------------------------------------------
+
+  #changed(change: Change, source: SyncMeta['source'], own: boolean): void {
+    const { key, before, after } = change
+    const row = this.#table.row(key)!
+    this.#persister?.save(key, row.state, this.#hlc.last, own && this.#rules.leasing)
+    if (after.writer !== undefined && (before?.stamp !== after.stamp || before?.writer !== after.writer)) {
+      const meta = this.#meta(after, source)
+      if (after.value === undefined) {
+        if (before?.value !== undefined) this.#events.emit('delete', key, meta)
+      } else this.#events.emit('update', key, after.value, meta)
+    }
+    let me: string
+    try {
+      me = this.id
+    } catch {
+      return
+    }
+    // A write of ours the rules now refuse (a heal), or a lease of ours another node took: say so once.
+    const overruled = after.refused.filter((w) => w.writer === me && !(before?.refused.includes(w) ?? false))
+    const taken = before?.owner === me && after.owner !== undefined && after.owner !== me
+    if (overruled.length > 0 || taken) {
+      const mine = overruled.length > 0 ? overruled[overruled.length - 1]!.value : before?.value
+      this.#events.emit('conflict', key, mine, after.writer === undefined ? undefined : this.#meta(after, source))
+    }
+  }
+
+  #meta(r: Resolved, source: SyncMeta['source']): SyncMeta {
+    const end = leaseEnd(r, this.#rules)
+    const live = end !== undefined && end > this.#clock.now()
+    return { owner: live ? r.owner : undefined, expiresAt: live ? end : undefined, writer: r.writer ?? '', time: r.stamp?.ms ?? 0, stamp: r.stamp ?? { ms: 0, counter: 0 }, gen: r.gen, source }
+  }
+
+  async #restore(storage: StorageAdapter): Promise<void> {
+    const persister = new Persister(storage, (err) => this.#report(err))
+    let restored
+    try {
+      restored = await persister.restore(this.#bounds)
+    } catch (err: unknown) {
+      this.#report(err instanceof P2PError ? err : new SyncError('SYNC_CLOSED', 'the stored table could not be read', { cause: err }))
+      return
+    }
+    this.#persister = persister
+    if (restored.clock !== undefined) this.#hlc.observe(restored.clock, restored.clock.ms)
+    for (const [key, state] of restored.rows) {
+      const change = this.#table.restore(key, state)
+      if (change.after.value !== undefined) this.#events.emit('update', key, change.after.value, this.#meta(change.after, 'restore'))
+    }
+  }
+
+  #report(err: P2PError): void {
+    this.#port.report(err)
+  }
+}
+
+export { SYNC_DEFAULTS }
+export type { SyncOptions }
