@@ -142,6 +142,8 @@ describe('rbsr message codec', () => {
     const store = new RbsrStore()
     const bad: RbsrOptions[] = [{ frameBytes: 100 }, { frameBytes: 1500.5 }, { buckets: 1 }, { buckets: 2000 }, { idListThreshold: 0 }, { idListThreshold: 2000 }]
     for (const options of bad) expect(() => new RbsrSession(store, 'initiator', options), JSON.stringify(options)).toThrow(MeshError)
+    // A small frame alone lowers the default id-list threshold to what fits.
+    expect(new RbsrSession(store, 'initiator', { frameBytes: 256 }).initiate().length).toBe(5)
     expect(() => new RbsrSession(store, 'responder').initiate()).toThrow(MeshError)
     expect(() => new RbsrSession(store, 'initiator').receive(fromHex('01'))).toThrow(MeshError)
     expect(() => store.insert({ time: -1, id: id(0) })).toThrow(MeshError)

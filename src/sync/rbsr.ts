@@ -39,20 +39,22 @@ export interface RbsrOptions {
   frameBytes?: number
   /** Sub-ranges a differing range is split into. Default 16. */
   buckets?: number
-  /** A range of at most this many items goes as its ids instead of being split. Default 32. */
+  /** A range of at most this many items goes as its ids instead of being split. Default 32 (less if the frame is too small for 32 ids). */
   idListThreshold?: number
 }
 
 export const RBSR_DEFAULTS = Object.freeze({ frameBytes: 16_384, buckets: 16, idListThreshold: 32 })
 
 function resolveOptions(options: RbsrOptions): Required<RbsrOptions> {
-  const o = { ...RBSR_DEFAULTS, ...options }
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as RbsrOptions
+  const o = { ...RBSR_DEFAULTS, ...given }
   const bad = (name: string, want: string): never => {
     throw new MeshError('INVALID_ARGUMENT', `rbsr option ${name} must be ${want}`)
   }
   if (!Number.isSafeInteger(o.frameBytes) || o.frameBytes < 256) bad('frameBytes', 'an integer >= 256')
   if (!Number.isSafeInteger(o.buckets) || o.buckets < 2 || o.buckets > 1024) bad('buckets', 'an integer in [2, 1024]')
-  const maxIds = Math.floor((o.frameBytes - 64 - RBSR_TAIL_BYTES) / 16)
+  const maxIds = Math.floor((o.frameBytes - 64 - RBSR_TAIL_BYTES) / 16) // an id list and its range fit any frame
+  if (given.idListThreshold === undefined) o.idListThreshold = Math.min(o.idListThreshold, maxIds)
   if (!Number.isSafeInteger(o.idListThreshold) || o.idListThreshold < 1 || o.idListThreshold > maxIds) bad('idListThreshold', `an integer in [1, ${maxIds}]`)
   return o
 }
@@ -118,7 +120,8 @@ export class RbsrSession {
    * The peer's message in, the reply out: undefined when there is nothing to send (then `done`).
    * A reply can also end the session (`done` after it): it closes every range, needing no answer.
    * Throws RbsrDecodeError (code RBSR_MALFORMED) for a malformed or unexpected message, and
-   * then changes nothing. Work is O(message + items in the ranges it names).
+   * then changes nothing. Work is O(message + items in the ranges it names). A peer can keep a
+   * session going with valid messages: the caller bounds its rounds or time.
    */
   receive(message: Uint8Array): Uint8Array | undefined {
     if (this.#state === 'new' && this.#role === 'initiator') throw new MeshError('INVALID_ARGUMENT', 'call initiate() first')
