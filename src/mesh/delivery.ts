@@ -39,6 +39,7 @@ export class Delivery {
       value: message.value,
       origin,
       proven: this.#host.proven,
+      ...(frame.auth === undefined ? {} : { publicKey: frame.auth.publicKey }),
       via,
       id: toHex(frame.id),
       time: frame.time,

@@ -14,7 +14,7 @@ import { MeshSignaler } from './mesh-signaler.js'
 import { Originator } from './originator.js'
 import type { PeerLink } from './peer-link.js'
 import { PeerTable } from './peer-table.js'
-import { checkPeerId, openPort, type Live, type PortHost } from './port.js'
+import { checkPeerId, openPort, type Live, type PortHost, type PortSigning } from './port.js'
 import { ProtocolRegistry, type MeshPort, type MeshProtocol } from './protocol.js'
 import { Router } from './router.js'
 import type { IdentityStore, MeshEvents, MeshServices, MeshStats } from './types.js'
@@ -46,6 +46,7 @@ export class MeshSocket {
   #identity: Identity | undefined
   #releaseIdentity: (() => void) | undefined
   #protocolId = ''
+  #signing: PortSigning | undefined
   #live: Live | undefined
   #dialer: Dialer | undefined
   #keepalive: Keepalive | undefined
@@ -69,6 +70,7 @@ export class MeshSocket {
       live: () => this.#alive(),
       connect: (id) => this.connect(id),
       report: (err) => this.#report(err),
+      signing: () => this.#signing,
     }
     this.#delivery = new Delivery({
       registry: this.#registry,
@@ -216,6 +218,16 @@ export class MeshSocket {
     const verifier = services.verifier ?? new SignatureVerifier()
     const randomBytes = services.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)))
     const variant = signed ? 'signed' : '0.7'
+    if (signed) {
+      const identity = this.#identity
+      this.#signing = {
+        protocolId: this.#protocolId,
+        publicKey: identity.publicKey,
+        sign: (data) => identity.sign(data),
+        idMatches: (key, id) => verifier.idMatches(key, id),
+        verify: (key, data, signature) => verifier.verify(key, data, signature),
+      }
+    }
     const table: PeerTable = new PeerTable(
       {
         localId,

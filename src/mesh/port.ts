@@ -1,4 +1,5 @@
 import { MeshError, type P2PError } from '../errors.js'
+import { concatBytes, utf8 } from '../util/bytes.js'
 import { isNodeId } from '../wire/base58.js'
 import type { Originator } from './originator.js'
 import type { PeerTable } from './peer-table.js'
@@ -20,6 +21,24 @@ export interface PortHost {
   live(): Live
   connect(id: string): Promise<void>
   report(err: P2PError): void
+  /** The signed mode's services (undefined in the unsigned mode). */
+  signing(): PortSigning | undefined
+}
+
+export interface PortSigning {
+  readonly protocolId: string
+  readonly publicKey: Uint8Array
+  sign(data: Uint8Array): Promise<Uint8Array>
+  idMatches(publicKey: Uint8Array, id: string): boolean
+  verify(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
+}
+
+const PORT_CONTEXT = utf8('p2p-today/protocol-statement\0')
+const ZERO = new Uint8Array(1)
+
+/** What a port signature covers: a context, the protocol id and name, then the data. */
+export function statementInput(protocolId: string, protocol: string, data: Uint8Array): Uint8Array {
+  return concatBytes(PORT_CONTEXT, utf8(protocolId), ZERO, utf8(protocol), ZERO, data)
 }
 
 /** Throws INVALID_ARGUMENT unless `id` is a node id other than ours. */
@@ -42,6 +61,11 @@ export function openPort(host: PortHost, protocol: MeshProtocol, onUnregister: (
     return originator.originate({ kind: 'routed-whisper', sub, target: to, payload: items, claim }, ({ body, id }) =>
       router.route(body, id, to, claim.claim.urgent === true),
     )
+  }
+  const needSigning = (): PortSigning => {
+    const s = host.signing()
+    if (s === undefined) throw new MeshError('INVALID_ARGUMENT', 'sign/verify/publicKey need the signed mode')
+    return s
   }
   const port: MeshPort = {
     get id() {
@@ -81,6 +105,21 @@ export function openPort(host: PortHost, protocol: MeshProtocol, onUnregister: (
       return link === undefined ? Promise.resolve() : link.close()
     },
     report: (err) => host.report(err),
+    get signed() {
+      return host.signing() !== undefined
+    },
+    get publicKey() {
+      return needSigning().publicKey
+    },
+    sign(data) {
+      const s = needSigning()
+      return s.sign(statementInput(s.protocolId, protocol.name, data))
+    },
+    verify(signer, publicKey, data, signature) {
+      const s = needSigning()
+      if (!(publicKey instanceof Uint8Array) || !s.idMatches(publicKey, signer)) return false
+      return s.verify(publicKey, statementInput(s.protocolId, protocol.name, data), signature)
+    },
     unregister: () => {
       registry.remove(protocol)
       onUnregister()

@@ -51,6 +51,8 @@ export interface ProtocolMessage<M = unknown> {
   proven: boolean
   /** The neighbour the message arrived from (the origin itself for a whisper). */
   via: string
+  /** The origin's Ed25519 public key, for a message its origin signed (signed mode, flooded and routed). */
+  publicKey?: Uint8Array
   /** Hex of the 32-byte message id. */
   id: string
   /** The origin's timestamp, Unix seconds (informational). */
@@ -95,6 +97,18 @@ export interface MeshPort {
   disconnect(id: string): Promise<void>
   /** Reports an error on the socket's 'error' event. */
   report(err: P2PError): void
+  /** Whether the mesh runs the signed mode (then `sign` and `verify` work). */
+  readonly signed: boolean
+  /** This node's Ed25519 public key (once started). */
+  readonly publicKey: Uint8Array
+  /**
+   * Signs `data` with this node's key, for this protocol and subnet only: the signature covers a
+   * context (protocol id and protocol name) so it can never pass for a frame's or another
+   * protocol's. For statements a protocol relays on others' behalf (e.g. the sync table's writes).
+   */
+  sign(data: Uint8Array): Promise<Uint8Array>
+  /** Whether `signature` is `signer`'s (whose key is `publicKey`, checked against the id) over `data`, by `sign`'s rule. */
+  verify(signer: string, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
   /** Removes the protocol: its sub flags are free again and it hears nothing more. */
   unregister(): void
 }

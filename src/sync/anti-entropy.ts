@@ -15,8 +15,10 @@ export interface AntiEntropyHost {
   readonly batchBytes: number
   /** Largest reconciliation message. */
   readonly frameBytes: number
-  /** Entries a peer sent: merge them. */
-  merge(from: string, entries: Array<[string, KeyState]>): void
+  /** Entries a peer sent (with its writers' public keys, signed mode): merge them. */
+  merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void
+  /** The public keys to send along with these writers' writes (signed mode), else undefined. */
+  publicKeys(writers: Iterable<string>): Array<[string, Uint8Array]> | undefined
   report(err: P2PError): void
 }
 
@@ -115,7 +117,7 @@ export class AntiEntropy {
         return this.#retrieve(from, message)
       case 'entries':
         this.entriesReceived += message.entries.length
-        return this.#host.merge(from, message.entries)
+        return this.#host.merge(from, message.entries, message.keys)
       case 'retrieved':
         return this.#retrieved(from, message)
       default:
@@ -210,28 +212,33 @@ export class AntiEntropy {
     session.sending = session.sending
       .then(async () => {
         let batch: unknown[] = []
+        let writers = new Set<string>()
         let bytes = 0
         for (const key of keys) {
           const row = table.row(key)
           if (row === undefined) continue
           const entry = entryItems(key, row.state)
           batch.push(entry)
+          if (row.state.base !== undefined) writers.add(row.state.base.horizon.writer)
+          for (const w of row.state.log) writers.add(w.writer)
           bytes += approximateBytes(entry)
-          if (bytes < batchBytes && batch.length < MAX_ENTRIES) continue
-          await this.#flushBatch(session, batch)
+          if (bytes < batchBytes && batch.length < MAX_ENTRIES && writers.size < MAX_ENTRIES) continue
+          await this.#flushBatch(session, batch, writers)
           batch = []
+          writers = new Set()
           bytes = 0
           await new Promise<void>((resolve) => clock.setTimeout(resolve, 0))
         }
-        if (batch.length > 0) await this.#flushBatch(session, batch)
+        if (batch.length > 0) await this.#flushBatch(session, batch, writers)
       })
       .catch(() => {})
   }
 
-  async #flushBatch(session: Session, batch: unknown[]): Promise<void> {
+  async #flushBatch(session: Session, batch: unknown[], writers: Set<string>): Promise<void> {
     session.sent += batch.length
     this.entriesSent += batch.length
-    await this.#host.port.direct(session.peer, F.store, batch)
+    const keys = this.#host.publicKeys(writers)
+    await (keys === undefined ? this.#host.port.direct(session.peer, F.store, batch) : this.#host.port.direct(session.peer, F.store, batch, keys))
   }
 }
 

@@ -3,19 +3,20 @@ import { isNodeId } from '../wire/base58.js'
 import { packArray } from '../wire/payload.js'
 import { HLC_MAX_COUNTER, type Hlc } from './hlc.js'
 import type { Checkpoint, KeyState } from './key-state.js'
-import { WRITE_KINDS, isMap, writeItems, type Write } from './write.js'
+import { WRITE_KINDS, isMap, transferItems, type Write } from './write.js'
 
 /**
  * The sync table's messages (docs/protocol.md, "Sync table"): 0.7's shapes with the writer's
  * hybrid clock appended, and the anti-entropy exchange. Every decoder validates hostile input.
  *
- * Flooded (broadcast route):
- *   [0x0B store,   key, value | nil, ms, counter]   set (nil: delete); the writer is the origin
- *   [0x11 delta,   key, {field: value}, ms, counter]
- *   [0x10 revoke,  key, ms, counter]                 release
+ * Flooded (broadcast route); `sig` (64 bytes) in the signed mode only:
+ *   [0x0B store,   key, value | nil, ms, counter, sig?]   set (nil: delete); the writer is the origin
+ *   [0x11 delta,   key, {field: value}, ms, counter, sig?]
+ *   [0x10 revoke,  key, ms, counter, sig?]                 release
  * Neighbour to neighbour (whisper route):
  *   [0x14 reconcile, session, bytes]                 a range-based reconciliation message
- *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...]]   state transfer, batched
+ *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...], [[writer, publicKey], ...]?]
+ *                                                     state transfer, batched (signed mode: the writers' keys)
  *   [0x0C retrieve, session, [id, ...]]             asks for the entries with these item ids
  *   [0x0D retrieved, session, sent]                 the transfer of a session is complete
  */
@@ -28,8 +29,8 @@ export interface Bounds {
 
 export type SyncMessage =
   | { kind: 'write'; key: string; write: Omit<Write, 'writer'> }
+  | { kind: 'entries'; entries: Array<[key: string, state: KeyState]>; keys: Map<string, Uint8Array> }
   | { kind: 'reconcile'; session: number; bytes: Uint8Array }
-  | { kind: 'entries'; entries: Array<[key: string, state: KeyState]> }
   | { kind: 'retrieve'; session: number; ids: Uint8Array[] }
   | { kind: 'retrieved'; session: number; sent: number }
 
@@ -76,29 +77,38 @@ export function syncClaims(bounds: Bounds): MessageClaim<SyncMessage>[] {
   ]
 }
 
+/** The optional signature after `n` items. */
+function signature(items: unknown[], n: number): { sig?: Uint8Array } {
+  if (items.length === n) return {}
+  const sig = items[n]
+  if (items.length !== n + 1 || !(sig instanceof Uint8Array) || sig.length !== 64) throw new TypeError('a write ends with an optional 64-byte signature')
+  return { sig }
+}
+
 function decodeStore(items: unknown[], bounds: Bounds): SyncMessage {
   const [key, value, ms, counter] = items
-  if (items.length !== 4) throw new TypeError('store: [key, value, ms, counter]')
+  const sig = signature(items, 4)
   checkKey(key, bounds)
   const s = stamp(ms, counter)
-  if (value === null || value === undefined) return { kind: 'write', key, write: { kind: 'delete', stamp: s } }
+  if (value === null || value === undefined) return { kind: 'write', key, write: { kind: 'delete', stamp: s, ...sig } }
   checkValue(value, bounds)
-  return { kind: 'write', key, write: { kind: 'set', stamp: s, value } }
+  return { kind: 'write', key, write: { kind: 'set', stamp: s, value, ...sig } }
 }
 
 function decodeDelta(items: unknown[], bounds: Bounds): SyncMessage {
   const [key, fields, ms, counter] = items
-  if (items.length !== 4 || !isMap(fields)) throw new TypeError('delta: [key, {fields}, ms, counter]')
+  const sig = signature(items, 4)
+  if (!isMap(fields)) throw new TypeError('delta: [key, {fields}, ms, counter]')
   checkKey(key, bounds)
   checkValue(fields, bounds)
-  return { kind: 'write', key, write: { kind: 'delta', stamp: stamp(ms, counter), value: fields } }
+  return { kind: 'write', key, write: { kind: 'delta', stamp: stamp(ms, counter), value: fields, ...sig } }
 }
 
 function decodeRevoke(items: unknown[], bounds: Bounds): SyncMessage {
   const [key, ms, counter] = items
-  if (items.length !== 3) throw new TypeError('revoke: [key, ms, counter]')
+  const sig = signature(items, 3)
   checkKey(key, bounds)
-  return { kind: 'write', key, write: { kind: 'release', stamp: stamp(ms, counter) } }
+  return { kind: 'write', key, write: { kind: 'release', stamp: stamp(ms, counter), ...sig } }
 }
 
 function session(v: unknown): number {
@@ -127,27 +137,29 @@ function decodeRetrieved(items: unknown[]): SyncMessage {
 
 // ---- state transfer ---------------------------------------------------------------------------
 
-/** A write as transferred: [kind, ms, counter, writer, value?]. */
+/** A write as transferred: [kind, ms, counter, writer, value | nil, sig?]. */
 export function decodeWrite(items: unknown, bounds: Bounds): Write {
-  if (!Array.isArray(items) || items.length < 4 || items.length > 5) throw new TypeError('write: [kind, ms, counter, writer, value?]')
-  const [k, ms, counter, writer, value] = items as unknown[]
+  if (!Array.isArray(items) || items.length < 5 || items.length > 6) throw new TypeError('write: [kind, ms, counter, writer, value, sig?]')
+  const [k, ms, counter, writer, value, sig] = items as unknown[]
   const kind = WRITE_KINDS[k as number]
   if (kind === undefined || !Number.isInteger(k)) throw new TypeError('write: unknown kind')
   if (typeof writer !== 'string' || !isNodeId(writer)) throw new TypeError('write: writer is a node id')
+  if (sig !== undefined && !(sig instanceof Uint8Array && sig.length === 64)) throw new TypeError('write: a signature is 64 bytes')
+  const proof = sig === undefined ? {} : { sig }
   const s = stamp(ms, counter)
   if (kind === 'set' || kind === 'delta') {
-    if (items.length !== 5 || value === null || value === undefined) throw new TypeError(`write: a ${kind} has a value`)
+    if (value === null || value === undefined) throw new TypeError(`write: a ${kind} has a value`)
     if (kind === 'delta' && !isMap(value)) throw new TypeError('write: a delta is a map')
     checkValue(value, bounds)
-    return { kind, stamp: s, writer, value }
+    return { kind, stamp: s, writer, value, ...proof }
   }
-  if (items.length !== 4) throw new TypeError(`write: a ${kind} has no value`)
-  return { kind, stamp: s, writer }
+  if (value !== null) throw new TypeError(`write: a ${kind} has no value`)
+  return { kind, stamp: s, writer, ...proof }
 }
 
 /** A checkpoint as transferred: [horizon, value | nil, ms | nil, counter | nil, writer | nil, owner | nil, leaseMs | nil, leaseCounter | nil, gen]. */
 export function checkpointItems(c: Checkpoint): unknown[] {
-  return [writeItems(c.horizon), c.value ?? null, c.stamp?.ms ?? null, c.stamp?.counter ?? null, c.writer ?? null, c.owner ?? null, c.leaseStamp?.ms ?? null, c.leaseStamp?.counter ?? null, c.gen]
+  return [transferItems(c.horizon), c.value ?? null, c.stamp?.ms ?? null, c.stamp?.counter ?? null, c.writer ?? null, c.owner ?? null, c.leaseStamp?.ms ?? null, c.leaseStamp?.counter ?? null, c.gen]
 }
 
 function optionalId(v: unknown): string | undefined {
@@ -178,9 +190,17 @@ export function decodeCheckpoint(items: unknown, bounds: Bounds): Checkpoint {
 export const MAX_ENTRIES = 2_048
 
 function decodeEntries(items: unknown[], bounds: Bounds): SyncMessage {
-  const [list] = items
-  if (items.length !== 1 || !Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[key, checkpoint, writes], ...]')
-  return { kind: 'entries', entries: list.map((e) => decodeEntry(e, bounds)) }
+  const [list, keyList] = items
+  if (items.length < 1 || items.length > 2 || !Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[key, checkpoint, writes], ...]')
+  const keys = new Map<string, Uint8Array>()
+  if (keyList !== undefined) {
+    if (!Array.isArray(keyList) || keyList.length > MAX_ENTRIES) throw new TypeError('store: [[writer, publicKey], ...]')
+    for (const k of keyList) {
+      if (!Array.isArray(k) || k.length !== 2 || typeof k[0] !== 'string' || !isNodeId(k[0]) || !(k[1] instanceof Uint8Array) || k[1].length !== 32) throw new TypeError('store: a key is [writer, 32 bytes]')
+      keys.set(k[0], k[1])
+    }
+  }
+  return { kind: 'entries', entries: list.map((e) => decodeEntry(e, bounds)), keys }
 }
 
 /** One entry, [key, checkpoint | nil, [write, ...]] (as transferred, and as stored). */
@@ -194,5 +214,5 @@ export function decodeEntry(e: unknown, bounds: Bounds): [string, KeyState] {
 
 /** An entry as transferred. */
 export function entryItems(key: string, state: KeyState): unknown[] {
-  return [key, state.base === undefined ? null : checkpointItems(state.base), state.log.map(writeItems)]
+  return [key, state.base === undefined ? null : checkpointItems(state.base), state.log.map(transferItems)]
 }

@@ -7,10 +7,13 @@ import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds } from './mess
 /** Storage keys: one record per table key, and the clock's last stamp. */
 const KEY_PREFIX = 'k:'
 const CLOCK = 'hlc'
+/** A writer's public key (signed mode): to relay its writes after a restart. */
+const PUBLIC_KEY_PREFIX = 'pk:'
 
 export interface Restored {
   rows: Array<[string, KeyState]>
   clock: Hlc | undefined
+  keys: Array<[string, Uint8Array]>
   /** Records that did not decode (skipped, reported). */
   bad: number
 }
@@ -25,6 +28,7 @@ export class Persister {
   readonly #storage: StorageAdapter
   readonly #report: (err: P2PError) => void
   readonly #dirty = new Map<string, KeyState>()
+  readonly #extra = new Map<string, unknown>()
   #clock: Hlc | undefined
   #strict = false
   #scheduled = false
@@ -46,16 +50,18 @@ export class Persister {
   async restore(bounds: Bounds): Promise<Restored> {
     const rows: Array<[string, KeyState]> = []
     let clock: Hlc | undefined
+    const keys: Array<[string, Uint8Array]> = []
     let bad = 0
     for (const [key, record] of await this.#storage.loadAll()) {
       try {
         if (key === CLOCK) clock = stamp((record as unknown[])[0], (record as unknown[])[1])
         else if (key.startsWith(KEY_PREFIX)) rows.push(decodeEntry(record, bounds))
+        else if (key.startsWith(PUBLIC_KEY_PREFIX) && record instanceof Uint8Array && record.length === 32) keys.push([key.slice(PUBLIC_KEY_PREFIX.length), record])
       } catch {
         bad++
       }
     }
-    return { rows, clock, bad }
+    return { rows, clock, keys, bad }
   }
 
   /** Marks a key to be written; `own`: the change is this node's write (strict durability with leases). */
@@ -64,6 +70,10 @@ export class Persister {
     this.#dirty.set(key, state)
     this.#clock = clock
     this.#strict ||= own
+    this.#schedule()
+  }
+
+  #schedule(): void {
     if (this.#scheduled) return
     this.#scheduled = true
     queueMicrotask(() => {
@@ -72,13 +82,20 @@ export class Persister {
     })
   }
 
+  /** Keeps a writer's public key (signed mode). */
+  savePublicKey(writer: string, publicKey: Uint8Array): void {
+    if (this.#failed || this.#closed) return
+    this.#extra.set(PUBLIC_KEY_PREFIX + writer, publicKey)
+    this.#schedule()
+  }
+
   /** Resolves when everything saved so far is written (or storage failed). */
   async flushed(): Promise<void> {
-    while (this.#scheduled || this.#dirty.size > 0) {
+    while (this.#scheduled || this.#dirty.size > 0 || this.#extra.size > 0) {
       await this.#flushing
       if (this.#scheduled) await new Promise<void>((resolve) => queueMicrotask(resolve))
       if (this.#failed) return
-      if (!this.#scheduled && this.#dirty.size > 0) this.#flushing = this.#flushing.then(() => this.#flush())
+      if (!this.#scheduled && (this.#dirty.size > 0 || this.#extra.size > 0)) this.#flushing = this.#flushing.then(() => this.#flush())
     }
     await this.#flushing
   }
@@ -90,8 +107,9 @@ export class Persister {
   }
 
   async #flush(): Promise<void> {
-    if (this.#dirty.size === 0 || this.#failed) return
-    const puts: Array<[string, unknown]> = []
+    if ((this.#dirty.size === 0 && this.#extra.size === 0) || this.#failed) return
+    const puts: Array<[string, unknown]> = [...this.#extra]
+    this.#extra.clear()
     for (const [key, state] of this.#dirty) {
       puts.push([KEY_PREFIX + key, entryItems(key, state)])
       if (puts.length >= MAX_ENTRIES * 8) break
@@ -106,6 +124,7 @@ export class Persister {
     } catch (err: unknown) {
       this.#failed = true
       this.#dirty.clear()
+      this.#extra.clear()
       this.#report(err instanceof P2PError ? err : new StorageError('STORAGE_FAILED', 'the sync table could not be stored; it carries on in memory', { cause: err }))
     }
   }

@@ -15,7 +15,7 @@ import { keyFits, SYNC_FLAGS as F, syncClaims, valueBytes, type Bounds, type Syn
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
-import { isMap, type Write, type WriteKind } from './write.js'
+import { isMap, writeStatement, type Write, type WriteKind } from './write.js'
 
 /** What a key's last accepted write says (the `meta` of events and of `meta(key)`). */
 export interface SyncMeta {
@@ -58,6 +58,8 @@ export interface SyncStats {
   stale: number
   /** Remote writes or keys over a bound (key, value, number of keys, held writes): dropped and reported. */
   oversize: number
+  /** Signed mode: remote writes without a valid signature of their writer (each reported). */
+  forged: number
   /** Writes held back for a future stamp, now. */
   held: number
   reconciliations: number
@@ -87,7 +89,9 @@ export class SyncSocket extends MeshSocket {
   #holdTimer: TimerHandle | undefined
   #aeTimer: TimerHandle | undefined
   #closed = false
-  readonly #counts = { refused: 0, stale: 0, oversize: 0 }
+  readonly #counts = { refused: 0, stale: 0, oversize: 0, forged: 0 }
+  /** Writers' public keys (signed mode), to relay their writes with. */
+  readonly #keys = new Map<string, Uint8Array>()
 
   constructor(options: SyncOptions = {}, services: SyncServices = {}) {
     const opts = resolveSyncOptions(options)
@@ -115,7 +119,8 @@ export class SyncSocket extends MeshSocket {
       table: this.#table,
       batchBytes: opts.batchBytes,
       frameBytes: 16_384,
-      merge: (from, entries) => this.#merge(from, entries),
+      merge: (from, entries, keys) => this.#merge(from, entries, keys),
+      publicKeys: (writers) => this.#publicKeys(writers),
       report: (err) => this.#report(err),
     })
     const storage = services.storage
@@ -285,19 +290,60 @@ export class SyncSocket extends MeshSocket {
     const id = this.id
     const stamp = this.#hlc.tick(this.#clock.now())
     this.#check(key, kind, value, stamp)
-    const write: Write = value === undefined ? { kind, stamp, writer: id } : { kind, stamp, writer: id, value }
+    const plain: Write = value === undefined ? { kind, stamp, writer: id } : { kind, stamp, writer: id, value }
+    let write = plain
+    if (this.#port.signed) {
+      // Signed so that any node can relay it (anti-entropy) and every replica can check who wrote it.
+      write = { ...plain, sig: await this.#port.sign(writeStatement(key, plain)) }
+      this.#check(key, kind, value, stamp) // the table may have moved while signing
+    }
     const { change } = this.#table.insert(key, write)
     if (change !== undefined) this.#changed(change, 'local', true)
+    const sig = write.sig === undefined ? [] : [write.sig]
     switch (kind) {
       case 'set':
-        return this.#port.broadcast(F.store, key, value, stamp.ms, stamp.counter)
+        return this.#port.broadcast(F.store, key, value, stamp.ms, stamp.counter, ...sig)
       case 'delete':
-        return this.#port.broadcast(F.store, key, null, stamp.ms, stamp.counter)
+        return this.#port.broadcast(F.store, key, null, stamp.ms, stamp.counter, ...sig)
       case 'delta':
-        return this.#port.broadcast(F.delta, key, value, stamp.ms, stamp.counter)
+        return this.#port.broadcast(F.delta, key, value, stamp.ms, stamp.counter, ...sig)
       case 'release':
-        return this.#port.broadcast(F.revoke, key, stamp.ms, stamp.counter)
+        return this.#port.broadcast(F.revoke, key, stamp.ms, stamp.counter, ...sig)
     }
+  }
+
+  // ---- signatures (signed mode) ---------------------------------------------------------------
+
+  /** Whether a remote write is its writer's (signed mode; always true in the unsigned mode, where ownership is the claimed sender). */
+  #verified(key: string, w: Write, publicKey: Uint8Array | undefined): boolean | Promise<boolean> {
+    if (!this.#port.signed) return true
+    const pk = publicKey ?? this.#keys.get(w.writer)
+    if (w.sig === undefined || pk === undefined) return false
+    const learn = (ok: boolean): boolean => {
+      if (ok && !this.#keys.has(w.writer)) {
+        this.#keys.set(w.writer, pk)
+        this.#persister?.savePublicKey(w.writer, pk)
+      }
+      return ok
+    }
+    const ok = this.#port.verify(w.writer, pk, writeStatement(key, w), w.sig)
+    return typeof ok === 'boolean' ? learn(ok) : ok.then(learn)
+  }
+
+  #forged(key: string, w: Write, via: string): void {
+    this.#counts.forged++
+    this.#report(new SyncError('INVALID_WRITE', `dropped a write to ${JSON.stringify(key)} claiming writer ${w.writer} (from ${via}): no valid signature of the writer`, { key }))
+  }
+
+  /** The public keys of these writers, as far as known (signed mode: sent along with their writes). */
+  #publicKeys(writers: Iterable<string>): Array<[string, Uint8Array]> | undefined {
+    if (!this.#port.signed) return undefined
+    const out: Array<[string, Uint8Array]> = []
+    for (const w of writers) {
+      const pk = w === this.id ? this.#port.publicKey : this.#keys.get(w)
+      if (pk !== undefined) out.push([w, pk])
+    }
+    return out
   }
 
   // ---- receiving ------------------------------------------------------------------------------
@@ -306,7 +352,11 @@ export class SyncSocket extends MeshSocket {
     if (this.#closed) return
     const v = m.value
     if (v.kind !== 'write') return this.#ae.receive(m.via, v)
-    this.#remoteWrite(v.key, { ...v.write, writer: m.origin })
+    const write: Write = { ...v.write, writer: m.origin }
+    const ok = this.#verified(v.key, write, m.publicKey)
+    const then = (valid: boolean) => (this.#closed ? undefined : valid ? this.#remoteWrite(v.key, write) : this.#forged(v.key, write, m.via))
+    if (typeof ok === 'boolean') then(ok)
+    else void ok.then(then)
   }
 
   #remoteWrite(key: string, write: Write): void {
@@ -334,7 +384,24 @@ export class SyncSocket extends MeshSocket {
     this.#changed(change, 'remote', false)
   }
 
-  #merge(from: string, entries: Array<[string, KeyState]>): void {
+  /** A peer's entries: in the signed mode only the writes their writers signed are kept. */
+  #merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void {
+    if (!this.#port.signed) return this.#mergeVerified(from, entries)
+    const checks = entries.map(async ([key, state]): Promise<[string, KeyState]> => {
+      const valid = async (w: Write) => {
+        const ok = await this.#verified(key, w, keys.get(w.writer))
+        if (!ok) this.#forged(key, w, from)
+        return ok
+      }
+      const base = state.base !== undefined && (await valid(state.base.horizon)) ? state.base : undefined
+      const log: Write[] = []
+      for (const w of state.log) if (await valid(w)) log.push(w)
+      return [key, { base, log }]
+    })
+    void Promise.all(checks).then((verified) => this.#mergeVerified(from, verified))
+  }
+
+  #mergeVerified(from: string, entries: Array<[string, KeyState]>): void {
     if (this.#closed) return
     const now = this.#clock.now()
     for (const [key, state] of entries) {
@@ -419,6 +486,7 @@ export class SyncSocket extends MeshSocket {
     }
     this.#persister = persister
     if (restored.clock !== undefined) this.#hlc.observe(restored.clock, restored.clock.ms)
+    for (const [writer, pk] of restored.keys) this.#keys.set(writer, pk)
     for (const [key, state] of restored.rows) {
       const change = this.#table.restore(key, state)
       if (change.after.value !== undefined) this.#events.emit('update', key, change.after.value, this.#meta(change.after, 'restore'))

@@ -18,6 +18,11 @@ export interface Write {
   readonly writer: string
   /** set: the new value; delta: the fields to merge (a plain object); delete and release: none. */
   readonly value?: unknown
+  /**
+   * Signed mode: the writer's signature over `writeStatement(key, write)` (MeshPort.sign), so any
+   * node can relay the write and every replica can check who wrote it. Not part of the identity.
+   */
+  readonly sig?: Uint8Array
 }
 
 /** The kinds as numbers on the wire, in this order. */
@@ -52,11 +57,21 @@ export function writeDigest(w: Write): Uint8Array {
   return d
 }
 
-/** The write as wire items: [kind, ms, counter, writer, value?]. */
+/** The write's content as wire items: [kind, ms, counter, writer, value | nil]. */
 export function writeItems(w: Write): unknown[] {
-  const items: unknown[] = [WRITE_KINDS.indexOf(w.kind), w.stamp.ms, w.stamp.counter, w.writer]
-  if (w.kind === 'set' || w.kind === 'delta') items.push(w.value ?? null)
+  return [WRITE_KINDS.indexOf(w.kind), w.stamp.ms, w.stamp.counter, w.writer, w.kind === 'set' || w.kind === 'delta' ? (w.value ?? null) : null]
+}
+
+/** The write as transferred: its content, then its signature in the signed mode. */
+export function transferItems(w: Write): unknown[] {
+  const items = writeItems(w)
+  if (w.sig !== undefined) items.push(w.sig)
   return items
+}
+
+/** What a writer signs: sha256 of [key, ...content], so a signature holds for one key and one write. */
+export function writeStatement(key: string, w: Write): Uint8Array {
+  return sha256(packArray([key, ...writeItems(w)]))
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
