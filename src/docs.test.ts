@@ -54,6 +54,8 @@ interface Defaults {
   DEFAULT_RECONNECT: Record<string, unknown>
   /** The default network's MeshSocket options (connection budget …), where the code has them apart. */
   WEBRTC_NETWORK_DEFAULTS: Record<string, unknown>
+  /** The sync table's own options (SyncSocket). */
+  SYNC_DEFAULTS: Record<string, unknown>
 }
 
 async function codeDefaults(): Promise<Defaults> {
@@ -69,6 +71,7 @@ async function codeDefaults(): Promise<Defaults> {
     DEFAULT_SIGNALING_TIMEOUT_MS: (await findConstant('DEFAULT_SIGNALING_TIMEOUT_MS', 'src/transport')).value as number,
     DEFAULT_RECONNECT: { ...entry.DEFAULT_RECONNECT },
     WEBRTC_NETWORK_DEFAULTS: { ...entry.WEBRTC_NETWORK_DEFAULTS },
+    SYNC_DEFAULTS: { ...entry.SYNC_DEFAULTS },
   }
 }
 
@@ -179,6 +182,21 @@ function buildScopes(d: Defaults): { heading: RegExp; columns: Record<string, Sc
       },
     },
     { heading: /^Mesh\b/, columns: { default: mesh } },
+    {
+      heading: /^Sync table\b/,
+      columns: {
+        default: {
+          dir: 'src/sync',
+          values: fromObject(Object.fromEntries(Object.entries(d.SYNC_DEFAULTS).filter(([k]) => k !== 'leasing')), 'SYNC_DEFAULTS'),
+          // leasing: a boolean, stated in words.
+          unchecked: ['leasing'],
+          mustList: {
+            'docs/API.md': Object.keys(d.SYNC_DEFAULTS),
+            'docs/LIMITS.md': Object.keys(d.SYNC_DEFAULTS).filter((k) => k !== 'leasing'),
+          },
+        },
+      },
+    },
     {
       heading: /^Persistent identity\b/,
       columns: {
