@@ -1,6 +1,6 @@
 import { SyncError, type P2PError } from '../errors.js'
 import type { MeshPort } from '../mesh/protocol.js'
-import type { Clock } from '../util/clock.js'
+import type { Clock, TimerHandle } from '../util/clock.js'
 import type { KeyState } from './key-state.js'
 import { entryItems, MAX_ENTRIES, SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
@@ -34,7 +34,16 @@ interface Session {
   sent: number
   doneSent: boolean
   doneReceived: boolean
+  /** Reconciliation messages received in this session. */
+  rounds: number
+  timer: TimerHandle | undefined
 }
+
+/** A session not complete by then is dropped (the peer stalled or misbehaves); a later one starts afresh. */
+export const SESSION_TIMEOUT_MS = 120_000
+
+/** A session gets at most this many reconciliation messages (a hostile peer could keep one going forever). */
+export const MAX_ROUNDS = 256
 
 /**
  * Anti-entropy: when a link forms (and every `antiEntropyMs` with a random peer) the two sides
@@ -75,7 +84,7 @@ export class AntiEntropy {
 
   peerLeft(id: string): void {
     this.#reconciled.delete(id)
-    for (const [k, s] of this.#sessions) if (s.peer === id) this.#sessions.delete(k)
+    for (const [k, s] of this.#sessions) if (s.peer === id) this.#drop(k)
     this.#wake()
   }
 
@@ -127,9 +136,13 @@ export class AntiEntropy {
 
   #open(peer: string, sid: number, role: Session['role'], rbsr: RbsrSession | undefined): Session {
     // One session per peer and role: a new one replaces the last.
-    for (const [k, s] of this.#sessions) if (s.peer === peer && s.role === role) this.#sessions.delete(k)
-    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false }
-    this.#sessions.set(`${peer} ${sid}`, session)
+    for (const [k, s] of this.#sessions) if (s.peer === peer && s.role === role) this.#drop(k)
+    const k = `${peer} ${sid}`
+    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined }
+    session.timer = this.#host.clock.setTimeout(() => {
+      if (this.#sessions.get(k) === session) this.#drop(k)
+    }, SESSION_TIMEOUT_MS)
+    this.#sessions.set(k, session)
     return session
   }
 
@@ -137,11 +150,15 @@ export class AntiEntropy {
     let session = this.#sessions.get(`${from} ${sid}`)
     session ??= this.#open(from, sid, 'responder', new RbsrSession(this.#store, 'responder', { frameBytes: this.#host.frameBytes }))
     if (session.rbsr === undefined) return
+    if (++session.rounds > MAX_ROUNDS) {
+      this.#drop(`${from} ${sid}`)
+      return this.#host.report(new SyncError('INVALID_WRITE', `reconciliation with ${from} took over ${MAX_ROUNDS} messages: dropped`))
+    }
     let reply: Uint8Array | undefined
     try {
       reply = session.rbsr.receive(bytes)
     } catch (err: unknown) {
-      this.#sessions.delete(`${from} ${sid}`)
+      this.#drop(`${from} ${sid}`)
       return this.#host.report(new SyncError('INVALID_WRITE', `a reconciliation message from ${from} did not decode`, { cause: err }))
     }
     if (reply !== undefined) this.#send(session, F.reconcile, sid, reply)
@@ -186,10 +203,22 @@ export class AntiEntropy {
     void session.sending.then(() => this.#complete(session))
   }
 
+  #drop(k: string): void {
+    const session = this.#sessions.get(k)
+    if (session === undefined) return
+    this.#host.clock.clearTimeout(session.timer)
+    this.#sessions.delete(k)
+  }
+
+  /** Ends every session (the socket is closing). */
+  stop(): void {
+    for (const k of [...this.#sessions.keys()]) this.#drop(k)
+  }
+
   #complete(session: Session): void {
     const k = `${session.peer} ${session.sid}`
     if (!session.doneSent || !session.doneReceived || this.#sessions.get(k) !== session) return
-    this.#sessions.delete(k)
+    this.#drop(k)
     this.sessionsCompleted++
     this.#reconciled.add(session.peer)
     this.#wake()

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { SimNetwork } from '../testing/sim-network.js'
 import { simDisk, simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
 import type { SyncOptions } from './sync-socket.js'
-import { SyncError } from '../errors.js'
+import { StorageError, SyncError } from '../errors.js'
+import { MemoryStorage } from '../storage/memory-storage.js'
 
 // The sync table on the seeded simulated network. A failing seed replays: set SEED.
 const SEED = Number(process.env.SEED ?? 20261202)
@@ -116,5 +117,25 @@ describe('SyncSocket on the simulated network', () => {
     expect(again.table.lease('mine')?.owner).toBe(again.id)
     await again.table.set('mine', 2)
     expect(await sim.runUntil(() => a!.table.get('mine') === 2)).toBe(true)
+  })
+
+  it('storage that fails (quota) is reported once, and the table carries on in memory', async () => {
+    const sim = new SimNetwork({ seed: SEED + 4, latency: { min: 1, max: 20 }, startTime: START })
+    const [a] = await network(sim, 1)
+    let full = false
+    const storage = new MemoryStorage({ failWith: () => (full ? new StorageError('STORAGE_QUOTA', 'quota exceeded') : undefined) })
+    const b = await simSyncNode(sim, [a!.id], {}, { storage: () => storage })
+    const errors: string[] = []
+    b.table.on('error', (e) => errors.push(e.code))
+    await started(sim, b)
+    await b.table.set('before', 1)
+    await sim.runFor(100)
+    expect((await storage.loadAll()).map(([k]) => k)).toContain('k:before')
+    full = true
+    await b.table.set('after', 2)
+    await b.table.set('again', 3)
+    expect(await sim.runUntil(() => a!.table.get('again') === 3)).toBe(true)
+    expect(errors).toEqual(['STORAGE_QUOTA'])
+    expect([b.table.get('after'), b.table.get('again')]).toEqual([2, 3])
   })
 })

@@ -207,6 +207,7 @@ export class SyncSocket extends MeshSocket {
       this.#closed = true
       this.#clock.clearTimeout(this.#holdTimer)
       this.#clock.clearTimeout(this.#aeTimer)
+      this.#ae.stop()
     }
     await this.#restored.catch(() => {})
     await this.#persister?.close()

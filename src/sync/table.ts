@@ -79,8 +79,9 @@ export class Table {
     const row = this.#rows.get(key)
     const state = mergeKeys(row?.state ?? EMPTY_KEY, remote, this.rules)
     if (state.log.length === 0 && state.base === undefined) return undefined
-    if (row !== undefined && equalBytes(keyStateDigest(key, state), row.item.id)) return undefined
-    return this.#set(key, row, state)
+    const id = keyStateDigest(key, state)
+    if (row !== undefined && equalBytes(id, row.item.id)) return undefined
+    return this.#set(key, row, state, id)
   }
 
   /** A state restored from storage, trusted as this node wrote it. */
@@ -88,9 +89,9 @@ export class Table {
     return this.#set(key, this.#rows.get(key), mergeKeys(EMPTY_KEY, state, this.rules))
   }
 
-  #set(key: string, row: Row | undefined, state: KeyState): Change {
+  #set(key: string, row: Row | undefined, state: KeyState, id = keyStateDigest(key, state)): Change {
     const resolved = resolve(state, this.rules)
-    const item = { time: keyTime(state), id: keyStateDigest(key, state) }
+    const item = { time: keyTime(state), id }
     this.#rows.set(key, { state, resolved, item })
     this.#live += (resolved.value !== undefined ? 1 : 0) - (row?.resolved.value !== undefined ? 1 : 0)
     this.#onItem(key, row?.item, item)
