@@ -9,6 +9,8 @@ import type { Item, Table } from './table.js'
 export interface AntiEntropyHost {
   readonly port: MeshPort
   readonly clock: Clock
+  /** Gives the page a turn between batches (yieldToPage; the simulation's clock in tests). */
+  readonly yield: () => Promise<void>
   readonly random: () => number
   readonly table: Table
   /** Largest entries message, msgpack bytes before compression. */
@@ -237,7 +239,7 @@ export class AntiEntropy {
   /** The keys' states in batches of at most batchBytes, yielding to the page between batches. */
   #sendEntries(session: Session, keys: string[]): void {
     if (keys.length === 0) return
-    const { table, batchBytes, clock } = this.#host
+    const { table, batchBytes } = this.#host
     session.sending = session.sending
       .then(async () => {
         let batch: unknown[] = []
@@ -256,7 +258,7 @@ export class AntiEntropy {
           batch = []
           writers = new Set()
           bytes = 0
-          await new Promise<void>((resolve) => clock.setTimeout(resolve, 0))
+          await this.#host.yield()
         }
         if (batch.length > 0) await this.#flushBatch(session, batch, writers)
       })

@@ -5,6 +5,7 @@ import type { MeshPort, MeshProtocol, ProtocolMessage } from '../mesh/protocol.j
 import type { StorageAdapter, StorageFactory } from '../storage/adapter.js'
 import { Emitter } from '../util/emitter.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
+import { yieldToPage } from '../util/yield.js'
 import { assertWireValues } from '../wire/payload.js'
 import { FRAME_DEFAULTS } from '../wire/frame.js'
 import { AntiEntropy } from './anti-entropy.js'
@@ -115,6 +116,8 @@ export class SyncSocket extends MeshSocket {
     this.#ae = new AntiEntropy({
       port: this.#port,
       clock: this.#clock,
+      // An injected clock (a simulation) keeps its virtual time; else the page's own turn, unthrottled in hidden tabs.
+      yield: services.clock === undefined ? yieldToPage : () => new Promise<void>((resolve) => this.#clock.setTimeout(resolve, 0)),
       random: this.#random,
       table: this.#table,
       batchBytes: opts.batchBytes,
