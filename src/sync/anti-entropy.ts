@@ -39,6 +39,9 @@ interface Session {
   /** Reconciliation messages received in this session. */
   rounds: number
   timer: TimerHandle | undefined
+  /** Resolved when the session ends: true when complete, false when dropped. */
+  ended: (complete: boolean) => void
+  readonly done: Promise<boolean>
 }
 
 /** A session not complete by then is dropped (the peer stalled or misbehaves); a later one starts afresh. */
@@ -97,15 +100,20 @@ export class AntiEntropy {
   }
 
   /** Starts reconciling with a neighbour. */
-  start(peer: string): void {
+  /** Starts reconciling with a neighbour; resolves when the session ends (true: complete, false: dropped). */
+  start(peer: string): Promise<boolean> {
     const sid = Math.floor(this.#host.random() * 0x1_0000_0000) >>> 0
     const empty = this.#store.size === 0
     const rbsr = empty ? undefined : new RbsrSession(this.#store, 'initiator', { frameBytes: this.#host.frameBytes })
     const session = this.#open(peer, sid, 'initiator', rbsr)
-    if (rbsr !== undefined) return this.#send(session, F.reconcile, sid, rbsr.initiate())
-    // An empty table asks for everything and has nothing to send.
-    this.#send(session, F.retrieve, sid, [])
-    this.#finish(session)
+    if (rbsr !== undefined) {
+      this.#send(session, F.reconcile, sid, rbsr.initiate())
+    } else {
+      // An empty table asks for everything and has nothing to send.
+      this.#send(session, F.retrieve, sid, [])
+      this.#finish(session)
+    }
+    return session.done
   }
 
   /** Resolves once every current neighbour has been reconciled with (at once without neighbours). */
@@ -140,7 +148,9 @@ export class AntiEntropy {
     // One session per peer and role: a new one replaces the last.
     for (const [k, s] of this.#sessions) if (s.peer === peer && s.role === role) this.#drop(k)
     const k = `${peer} ${sid}`
-    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined }
+    let ended!: (complete: boolean) => void
+    const done = new Promise<boolean>((resolve) => (ended = resolve))
+    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, done }
     session.timer = this.#host.clock.setTimeout(() => {
       if (this.#sessions.get(k) === session) this.#drop(k)
     }, SESSION_TIMEOUT_MS)
@@ -210,6 +220,7 @@ export class AntiEntropy {
     if (session === undefined) return
     this.#host.clock.clearTimeout(session.timer)
     this.#sessions.delete(k)
+    session.ended(false)
   }
 
   /** Ends every session (the socket is closing). */
@@ -220,6 +231,7 @@ export class AntiEntropy {
   #complete(session: Session): void {
     const k = `${session.peer} ${session.sid}`
     if (!session.doneSent || !session.doneReceived || this.#sessions.get(k) !== session) return
+    session.ended(true)
     this.#drop(k)
     this.sessionsCompleted++
     this.#reconciled.add(session.peer)

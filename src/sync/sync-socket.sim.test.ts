@@ -119,6 +119,18 @@ describe('SyncSocket on the simulated network', () => {
     expect(await sim.runUntil(() => a!.table.get('mine') === 2)).toBe(true)
   })
 
+  it('reconcile() runs a session with every neighbour now and resolves when they end', async () => {
+    const sim = new SimNetwork({ seed: SEED + 5, latency: { min: 1, max: 20 }, startTime: START })
+    const nodes = await network(sim, 4, { antiEntropyMs: 3_600_000 })
+    for (let i = 0; i < 20; i++) await nodes[i % 4]!.table.set(`k${i}`, i)
+    await sim.runUntil(() => nodes.every((n) => n.table.size === 20))
+    const before = nodes[0]!.table.syncStats.reconciliations
+    let done = false
+    void nodes[0]!.table.reconcile().then(() => (done = true))
+    expect(await sim.runUntil(() => done)).toBe(true)
+    expect(nodes[0]!.table.syncStats.reconciliations - before).toBe(nodes[0]!.table.peers.length)
+  })
+
   it('storage that fails (quota) is reported once, and the table carries on in memory', async () => {
     const sim = new SimNetwork({ seed: SEED + 4, latency: { min: 1, max: 20 }, startTime: START })
     const [a] = await network(sim, 1)

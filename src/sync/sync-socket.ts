@@ -200,6 +200,17 @@ export class SyncSocket extends MeshSocket {
     await this.#ae.synced()
   }
 
+  /**
+   * Reconciles with every neighbour now (besides the reconciliation on every new link and every
+   * `antiEntropyMs`): e.g. when a hidden tab becomes visible again. Resolves when those sessions
+   * end; a session a neighbour leaves or stalls (120 s) simply ends.
+   */
+  async reconcile(): Promise<void> {
+    await this.ready()
+    if (this.#closed) throw new SyncError('SYNC_CLOSED', 'the sync table is closed')
+    await Promise.all(this.#port.peers.map((peer) => this.#ae.start(peer)))
+  }
+
   override on<K extends keyof SyncEvents>(event: K, fn: (...args: SyncEvents[K]) => void): () => void {
     if (event === 'update' || event === 'delete' || event === 'conflict') return this.#events.on(event, fn)
     return super.on(event as keyof MeshEvents, fn as never)
