@@ -59,8 +59,23 @@ export type SyncSocketOptions = SyncOptions & WebRtcNetworkOptions
  * IndexedDB where the page has it: `new SyncSocket({ signaling, subnet })`.
  */
 export class SyncSocket extends SyncCore {
+  readonly #unwatch: () => void
+
   constructor(options: SyncSocketOptions = {}, services: SyncServices = {}) {
     const storage = services.storage ?? (typeof indexedDB === 'undefined' ? undefined : indexedDbStorage)
     super(options, { ...platformServices(options, services), ...(storage === undefined ? {} : { storage }) })
+    // A hidden tab's timers are throttled (down to one wake-up a minute): when it is shown again,
+    // reconcile at once rather than at the next periodic round.
+    const doc = typeof document === 'undefined' ? undefined : document
+    const shown = () => {
+      if (doc?.visibilityState === 'visible') this.reconcile().catch(() => {})
+    }
+    doc?.addEventListener('visibilitychange', shown)
+    this.#unwatch = () => doc?.removeEventListener('visibilitychange', shown)
+  }
+
+  override close(): Promise<void> {
+    this.#unwatch()
+    return super.close()
   }
 }
