@@ -1,72 +1,21 @@
 import { MeshError, P2PError, SyncError } from '../errors.js'
 import { MeshSocket } from '../mesh/mesh-socket.js'
-import type { MeshEvents, MeshServices } from '../mesh/types.js'
+import type { MeshEvents } from '../mesh/types.js'
 import type { MeshPort, MeshProtocol, ProtocolMessage } from '../mesh/protocol.js'
-import type { StorageAdapter, StorageFactory } from '../storage/adapter.js'
+import type { StorageAdapter } from '../storage/adapter.js'
 import { Emitter } from '../util/emitter.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { yieldToPage } from '../util/yield.js'
-import { assertWireValues } from '../wire/payload.js'
-import { FRAME_DEFAULTS } from '../wire/frame.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { HybridClock, type Hlc } from './hlc.js'
 import { HoldBack, dueAt } from './holdback.js'
-import { leaseEnd, refusal, type KeyState, type Resolved, type SyncRules } from './key-state.js'
-import { keyFits, SYNC_FLAGS as F, syncClaims, valueBytes, type Bounds, type SyncMessage } from './messages.js'
+import { leaseEnd, type KeyState, type Resolved, type SyncRules } from './key-state.js'
+import { checkLocalWrite, eventsOf, metaOf, type SyncEvents, type SyncMeta, type SyncServices, type SyncStats } from './events.js'
+import { SYNC_FLAGS as F, syncClaims, type Bounds, type SyncMessage } from './messages.js'
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
 import { isMap, writeStatement, type Write, type WriteKind } from './write.js'
-
-/** What a key's last accepted write says (the `meta` of events and of `meta(key)`). */
-export interface SyncMeta {
-  /** The lease owner (leasing on), while the lease lasts by the writers' clocks; else undefined. */
-  readonly owner: string | undefined
-  /** When the owner's lease ends at the earliest (ms since the epoch); undefined without an owner. */
-  readonly expiresAt: number | undefined
-  /** The node whose write this is. */
-  readonly writer: string
-  /** The write's time (its hybrid clock's milliseconds since the epoch). */
-  readonly time: number
-  /** The write's full hybrid timestamp: with `writer`, orders every write of the table. */
-  readonly stamp: Hlc
-  /** The key's generation: accepted writes so far (a fencing token: never lower on a later write). */
-  readonly gen: number
-  /** Where the change came from: this node, a flooded write, anti-entropy, or storage at start. */
-  readonly source: 'local' | 'remote' | 'sync' | 'restore'
-}
-
-export type SyncEvents = MeshEvents & {
-  /** A key got a value (set, delta, or a state learned from a peer or storage). */
-  update: [key: string, value: unknown, meta: SyncMeta]
-  /** A key was deleted. */
-  delete: [key: string, meta: SyncMeta]
-  /** A write of this node was overruled (after a partition healed: another node held the key), or its lease passed to another node. */
-  conflict: [key: string, mine: unknown, winner: SyncMeta | undefined]
-}
-
-export interface SyncServices extends MeshServices {
-  /** Where the table is kept (the package entry gives IndexedDB); without it the table lives in memory. */
-  storage?: StorageFactory
-}
-
-/** Counters of what the table refused or dropped. */
-export interface SyncStats {
-  keys: number
-  /** Remote writes the lease rule refused (as every replica does). */
-  refused: number
-  /** Remote writes older than a key's remembered history. */
-  stale: number
-  /** Remote writes or keys over a bound (key, value, number of keys, held writes): dropped and reported. */
-  oversize: number
-  /** Signed mode: remote writes without a valid signature of their writer (each reported). */
-  forged: number
-  /** Writes held back for a future stamp, now. */
-  held: number
-  reconciliations: number
-  entriesSent: number
-  entriesReceived: number
-}
 
 /**
  * A replicated dictionary over the mesh (p2p.today's SyncSocket): every node keeps the whole
@@ -274,29 +223,12 @@ export class SyncSocket extends MeshSocket {
     return this.#write(key, 'release', undefined)
   }
 
-  /** The named error a write would get, or undefined. */
+  /** Throws the named error a local write gets (nothing is sent then). */
   #check(key: string, kind: WriteKind, value: unknown, stamp: Hlc = { ms: this.#clock.now(), counter: 0 }): void {
     if (this.#closed) throw new SyncError('SYNC_CLOSED', 'the sync table is closed', { key })
-    if (typeof key !== 'string') throw new MeshError('INVALID_ARGUMENT', 'a key is a string')
-    if (!keyFits(key, this.#bounds.maxKeyBytes)) throw new SyncError('KEY_TOO_LARGE', `key over ${this.#bounds.maxKeyBytes} bytes (maxKeyBytes)`, { key })
-    if (value !== undefined) {
-      assertWireValues([value], FRAME_DEFAULTS)
-      const bytes = valueBytes(value)
-      if (bytes > this.#bounds.maxValueBytes) throw new SyncError('VALUE_TOO_LARGE', `value of ${bytes} bytes, over ${this.#bounds.maxValueBytes} (maxValueBytes)`, { key })
-    }
-    if (this.#table.full(key)) throw new SyncError('TOO_MANY_KEYS', `the table holds ${this.#opts.maxKeys} keys (maxKeys)`, { key })
-    const r = this.#table.row(key)?.resolved
-    if (r === undefined) return
-    const why = refusal(r, { kind, stamp, writer: this.id, value }, this.#rules)
-    if (why === 'not-a-map') throw new SyncError('NOT_A_MAP', `applyDelta: the value of ${JSON.stringify(key)} is not a map`, { key })
-    if (why !== undefined) {
-      const expiresAt = leaseEnd(r, this.#rules)
-      throw new SyncError('LEASE_HELD', `${r.owner ?? '?'} holds ${JSON.stringify(key)} until at least ${new Date(expiresAt ?? 0).toISOString()}`, {
-        key,
-        ...(r.owner === undefined ? {} : { owner: r.owner }),
-        ...(expiresAt === undefined ? {} : { expiresAt }),
-      })
-    }
+    const { maxKeys } = this.#opts
+    const current = typeof key === 'string' ? this.#table.row(key)?.resolved : undefined
+    checkLocalWrite({ key, kind, value, stamp, writer: this.id, current, full: this.#table.full(key), bounds: this.#bounds, maxKeys, rules: this.#rules })
   }
 
   async #write(key: string, kind: WriteKind, value: unknown): Promise<void> {
@@ -460,34 +392,22 @@ export class SyncSocket extends MeshSocket {
   // ---- changes: events and storage -----------------------------------------------------------
 
   #changed(change: Change, source: SyncMeta['source'], own: boolean): void {
-    const { key, before, after } = change
-    const row = this.#table.row(key)!
-    this.#persister?.save(key, row.state, this.#hlc.last, own && this.#rules.leasing)
-    if (after.writer !== undefined && (before?.stamp !== after.stamp || before?.writer !== after.writer)) {
-      const meta = this.#meta(after, source)
-      if (after.value === undefined) {
-        if (before?.value !== undefined) this.#events.emit('delete', key, meta)
-      } else this.#events.emit('update', key, after.value, meta)
-    }
-    let me: string
+    this.#persister?.save(change.key, this.#table.row(change.key)!.state, this.#hlc.last, own && this.#rules.leasing)
+    let me: string | undefined
     try {
       me = this.id
     } catch {
-      return
+      me = undefined // restoring before start-up made the identity
     }
-    // A write of ours the rules now refuse (a heal), or a lease of ours another node took: say so once.
-    const overruled = after.refused.filter((w) => w.writer === me && !(before?.refused.includes(w) ?? false))
-    const taken = before?.owner === me && after.owner !== undefined && after.owner !== me
-    if (overruled.length > 0 || taken) {
-      const mine = overruled.length > 0 ? overruled[overruled.length - 1]!.value : before?.value
-      this.#events.emit('conflict', key, mine, after.writer === undefined ? undefined : this.#meta(after, source))
+    for (const e of eventsOf(change, me, (r) => this.#meta(r, source))) {
+      if (e.event === 'update') this.#events.emit('update', e.key, e.value, e.meta)
+      else if (e.event === 'delete') this.#events.emit('delete', e.key, e.meta)
+      else this.#events.emit('conflict', e.key, e.mine, e.winner)
     }
   }
 
   #meta(r: Resolved, source: SyncMeta['source']): SyncMeta {
-    const end = leaseEnd(r, this.#rules)
-    const live = end !== undefined && end > this.#clock.now()
-    return { owner: live ? r.owner : undefined, expiresAt: live ? end : undefined, writer: r.writer ?? '', time: r.stamp?.ms ?? 0, stamp: r.stamp ?? { ms: 0, counter: 0 }, gen: r.gen, source }
+    return metaOf(r, this.#rules, this.#clock.now(), source)
   }
 
   async #restore(storage: StorageAdapter): Promise<void> {
@@ -514,4 +434,4 @@ export class SyncSocket extends MeshSocket {
 }
 
 export { SYNC_DEFAULTS }
-export type { SyncOptions }
+export type { SyncOptions, SyncMeta, SyncEvents, SyncServices, SyncStats }
