@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { decodeMeshMessage } from '../mesh/messages.js'
+import { meshRegistry } from '../testing/mesh-registry.js'
+import { checkSyncVector, type SyncFrameVector, type SyncVectors } from '../testing/sync-vector-check.js'
+import { syncVectorsJson } from '../testing/sync-vectors.js'
+import { thrownCode } from '../testing/thrown-code.js'
+import { fromHex } from '../util/bytes.js'
+import { decodeFrame } from '../wire/frame.js'
+import { Identity } from '../wire/identity.js'
+import { protocolId } from '../wire/ids.js'
+import { SignatureVerifier, signedProtocolId } from '../wire/signed.js'
+import { SYNC_DEFAULTS } from './options.js'
+import { syncClaims } from './messages.js'
+
+// The sync table's vectors (docs/protocol.md, "Sync table" → "Messages"): built from the
+// specification by src/testing/sync-vectors.ts, decoded here as a node decodes them (the mesh's
+// frame decoder, then the sync claims), re-encoded, and the signed write checked with both
+// signature backends. In Chromium: e2e/sync-vectors.spec.ts. The docs' examples: below.
+const FIXTURE = new URL('../wire/fixtures/vectors-sync.json', import.meta.url)
+const vectors = JSON.parse(readFileSync(FIXTURE, 'utf8')) as SyncVectors
+const BACKENDS = ['noble', 'webcrypto'] as const
+const seed = fromHex(vectors.seed_hex)
+const publicKey = fromHex(vectors.public_key_hex)
+const IDS = [
+  'sync_store_set',
+  'sync_store_delete',
+  'sync_delta',
+  'sync_revoke',
+  'sync_entries',
+  'sync_reconcile',
+  'sync_retrieve',
+  'sync_retrieved',
+  'sync_signed_store_set',
+  'sync_signed_entries',
+]
+
+const crypto = async (backend: (typeof BACKENDS)[number]): Promise<{ identity: Identity; verifier: SignatureVerifier }> => ({
+  identity: await Identity.fromKeyPair({ publicKey, secretKey: seed }, { backend }),
+  verifier: new SignatureVerifier({ backend }),
+})
+
+describe('sync table vectors (vectors-sync.json)', () => {
+  it('the fixture is what src/testing/sync-vectors.ts builds, and holds every message kind', () => {
+    expect(readFileSync(FIXTURE, 'utf8')).toBe(syncVectorsJson())
+    expect(Object.keys(vectors.messages)).toEqual(IDS)
+  })
+
+  it('protocol ids: the subnet plus the model tag, in either mode', () => {
+    expect(vectors.protocol_ids.unsigned).toBe(protocolId(vectors.subnet + vectors.model, vectors.transport))
+    expect(vectors.protocol_ids.signed).toBe(signedProtocolId(vectors.subnet + vectors.model, vectors.transport))
+  })
+
+  for (const id of IDS) {
+    const v: SyncFrameVector = vectors.messages[id]!
+    it(`${id}: decodes to the recorded items and sync message, and re-encodes byte for byte`, async () => {
+      for (const backend of v.mode === 'signed' ? BACKENDS : (['noble'] as const)) {
+        const got = await checkSyncVector(vectors, v, await crypto(backend))
+        expect(got.frame_hex, backend).toBe(v.frame_hex)
+        expect(got.frame_hex.length / 2).toBe(v.frame_len)
+        expect(got.id_hex).toBe(v.id_hex)
+        expect([got.type, got.sender, got.time, got.sub]).toEqual([v.type, vectors.node_id, vectors.timestamp, v.sub])
+        expect(got.items).toEqual(v.items)
+        expect(got.sync).toEqual(v.sync)
+        if (v.signature_hex !== undefined) {
+          expect(got.signature_hex, backend).toBe(v.signature_hex)
+          expect(got.frame_signature_ok, backend).toBe(true)
+        }
+        expect(got.write === undefined).toBe(v.write === undefined)
+        if (v.write === undefined || got.write === undefined) continue
+        expect(got.write.data_hex).toBe(v.write.data_hex)
+        expect(got.write.statement_hex).toBe(v.write.statement_hex)
+        expect(got.write.signature_hex, backend).toBe(v.write.signature_hex)
+        expect({ ok: got.write.ok, flipped: got.write.flipped_ok, pid: got.write.other_protocol_id_ok, name: got.write.other_name_ok }, backend).toEqual({
+          ok: true,
+          flipped: false,
+          pid: false,
+          name: false,
+        })
+      }
+    })
+  }
+
+  it('a signed write carries the same signature flooded and in a state transfer', () => {
+    const flooded = vectors.messages.sync_signed_store_set!
+    const batch = vectors.messages.sync_signed_entries!
+    expect(flooded.write).toEqual(batch.write)
+    expect(flooded.items[4]).toEqual({ bin: flooded.write!.signature_hex })
+  })
+
+  it('a frame of the other mode is refused: each layout is read by its own decoder only', () => {
+    expect(thrownCode(() => decodeFrame(fromHex(vectors.messages.sync_signed_store_set!.frame_hex)))).toBe('FRAME_CHECKSUM')
+    expect(thrownCode(() => decodeFrame(fromHex(vectors.messages.sync_store_set!.frame_hex), { variant: 'signed' }))).toBe('FRAME_AUTH')
+  })
+
+  it('a bad signature length or a value too large is a bad frame (FRAME_SHAPE) for the sync claims', () => {
+    const registry = meshRegistry({ name: 'sync', claims: syncClaims({ ...SYNC_DEFAULTS, maxValueBytes: 3 }), onMessage: () => {} })
+    const set = decodeFrame(fromHex(vectors.messages.sync_store_set!.frame_hex))
+    expect(thrownCode(() => decodeMeshMessage(set, registry))).toBe('FRAME_SHAPE') // 'blue' is 5 bytes of msgpack
+    const signed = decodeFrame(fromHex(vectors.messages.sync_signed_store_set!.frame_hex), { variant: 'signed' })
+    const short = { ...signed, payload: [...signed.payload.slice(0, -1), new Uint8Array(63)] }
+    expect(thrownCode(() => decodeMeshMessage(short, meshRegistry({ name: 'sync', claims: syncClaims(SYNC_DEFAULTS), onMessage: () => {} })))).toBe('FRAME_SHAPE')
+  })
+})
