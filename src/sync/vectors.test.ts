@@ -102,3 +102,45 @@ describe('sync table vectors (vectors-sync.json)', () => {
     expect(thrownCode(() => decodeMeshMessage(short, meshRegistry({ name: 'sync', claims: syncClaims(SYNC_DEFAULTS), onMessage: () => {} })))).toBe('FRAME_SHAPE')
   })
 })
+
+describe('docs/protocol.md, "Sync table" → "Messages" → "Examples"', () => {
+  const text = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
+  const section = text.slice(text.indexOf('## Sync table'), text.indexOf('### Anti-entropy', text.indexOf('## Sync table')))
+  const examples = section.slice(section.indexOf('#### Examples'))
+  // One example per vector: from its `(vector `id`` mention to the next, each fenced block.
+  const starts = [...examples.matchAll(/\(vector\s+`(\w+)`,\s+(\d+)\s+bytes\)/g)]
+  const blocks = (from: number, to: number): string[][] =>
+    [...examples.slice(from, to).matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]!.trimEnd().split('\n'))
+
+  it('has one example for every vector, in the fixture\'s order, with its length', () => {
+    expect(starts.map((m) => m[1])).toEqual(IDS)
+    for (const m of starts) expect(Number(m[2]), m[1]).toBe(vectors.messages[m[1]!]!.frame_len)
+  })
+
+  starts.forEach((m, i) => {
+    const id = m[1]!
+    const v = vectors.messages[id]!
+    it(`${id}: the hex is the fixture's frame, and every annotated byte is there in order`, () => {
+      const found = blocks(m.index, starts[i + 1]?.index ?? examples.length)
+      const plain = found.filter((lines) => lines.every((l) => /^[0-9a-f]+$/.test(l)))
+      expect(plain.map((lines) => lines.join(''))).toEqual([v.frame_hex])
+      const annotated = found.filter((lines) => !plain.includes(lines))
+      expect(annotated.length).toBeGreaterThan(0)
+      for (const lines of annotated) {
+        // Per line, the hex before the first run of 2+ spaces; '…' elides bytes.
+        const pieces = lines.flatMap((l) => l.trim().split(/\s{2,}/)[0]!.replace(/ /g, '').split('…')).filter((p) => p !== '')
+        const inOrder = (hex: string): boolean => {
+          let at = 0
+          for (const p of pieces) {
+            const next = hex.indexOf(p, at)
+            if (next < 0) return false
+            at = next + p.length
+          }
+          return true
+        }
+        expect(pieces.every((p) => /^[0-9a-f]+$/.test(p)), lines.join('\n')).toBe(true)
+        expect(inOrder(v.frame_hex) || (v.write !== undefined && inOrder(v.write.statement_hex)), lines.join('\n')).toBe(true)
+      }
+    })
+  })
+})
