@@ -40,7 +40,9 @@ describe('SyncSocket over WebRTC (Node)', () => {
     const nodes: SyncSocket[] = []
     for (let i = 0; i < 3; i++) nodes.push(await started('sync-three'))
     const [a, b, c] = nodes as [SyncSocket, SyncSocket, SyncSocket]
-    await waitFor(() => nodes.every((n) => n.peers.length >= 1), { timeoutMs: 20_000, what: 'every node linked' })
+    // Every link formed and reconciled first: the write can then only arrive flooded ('remote').
+    await waitFor(() => nodes.every((n) => n.peers.length === 2), { timeoutMs: 20_000, what: 'every node linked to both others' })
+    await Promise.all(nodes.map((n) => n.synced()))
 
     const seen: string[] = []
     c.on('update', (key, value, meta) => seen.push(`${key}=${String(value)} by ${meta.writer === a.id ? 'a' : meta.writer} (${meta.source})`))
