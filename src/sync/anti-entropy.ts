@@ -180,11 +180,10 @@ export class AntiEntropy {
     this.#finish(session)
   }
 
-  #retrieve(from: string, { session: sid, ids }: Message<'retrieve'>): void {
+  #retrieve(from: string, { session: sid }: Message<'retrieve'>): void {
     let session = this.#sessions.get(`${from} ${sid}`)
     if (session === undefined) {
       // An empty-table initiator asks for everything at once.
-      if (ids.length !== 0) return
       session = this.#open(from, sid, 'responder', undefined)
       this.#sendEntries(session, [...this.#host.table.rows()].map(([key]) => key))
       this.#finish(session)

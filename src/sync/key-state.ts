@@ -1,5 +1,5 @@
 import type { Hlc } from './hlc.js'
-import { compareBytes, compareWrites, isMap, writeDigest, type Write } from './write.js'
+import { canonical, compareBytes, compareWrites, hashItems, isMap, writeDigest, type Write } from './write.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { packArray } from '../wire/payload.js'
 
@@ -149,13 +149,10 @@ export function fold(key: KeyState, rules: SyncRules): KeyState {
  */
 export function mergeKeys(a: KeyState, b: KeyState, rules: SyncRules): KeyState {
   const base = laterCheckpoint(a.base, b.base)
-  const seen = new Map<string, Write>()
-  for (const w of [...a.log, ...b.log]) {
-    if (base !== undefined && compareWrites(w, base.horizon) <= 0) continue
-    seen.set(digestKey(w), w)
-  }
-  const log = [...seen.values()].sort(compareWrites)
-  return fold({ base, log }, rules)
+  const log = [...a.log, ...b.log].filter((w) => base === undefined || compareWrites(w, base.horizon) > 0).sort(compareWrites)
+  // Sorted, equal writes are adjacent (compareWrites is 0 only for the same content).
+  const unique = log.filter((w, i) => i === 0 || compareWrites(log[i - 1]!, w) !== 0)
+  return fold({ base, log: unique }, rules)
 }
 
 function laterCheckpoint(a: Checkpoint | undefined, b: Checkpoint | undefined): Checkpoint | undefined {
@@ -168,16 +165,12 @@ function laterCheckpoint(a: Checkpoint | undefined, b: Checkpoint | undefined): 
   return compareBytes(checkpointDigest(a), checkpointDigest(b)) >= 0 ? a : b
 }
 
-function digestKey(w: Write): string {
-  return `${w.stamp.ms}.${w.stamp.counter}.${w.writer}.${String.fromCharCode(...writeDigest(w))}`
-}
-
 /** 16 bytes identifying a checkpoint's content. */
 export function checkpointDigest(c: Checkpoint): Uint8Array {
   return sha256(
     packArray([
       writeDigest(c.horizon),
-      c.value ?? null,
+      canonical(c.value ?? null),
       c.stamp?.ms ?? null,
       c.stamp?.counter ?? null,
       c.writer ?? null,
@@ -189,10 +182,10 @@ export function checkpointDigest(c: Checkpoint): Uint8Array {
   ).subarray(0, 16)
 }
 
-/** 16 bytes identifying a key's whole state (its anti-entropy item id): equal states, equal ids. */
+/** 16 bytes identifying a key's whole state (its anti-entropy item id): equal states, equal ids. One hash per key. */
 export function keyStateDigest(name: string, key: KeyState): Uint8Array {
   const parts: unknown[] = [name, key.base === undefined ? null : checkpointDigest(key.base)]
-  for (const w of key.log) parts.push(writeDigest(w))
+  for (const w of key.log) parts.push(hashItems(w))
   return sha256(packArray(parts)).subarray(0, 16)
 }
 

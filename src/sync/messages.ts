@@ -17,7 +17,7 @@ import { WRITE_KINDS, isMap, transferItems, type Write } from './write.js'
  *   [0x14 reconcile, session, bytes]                 a range-based reconciliation message
  *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...], [[writer, publicKey], ...]?]
  *                                                     state transfer, batched (signed mode: the writers' keys)
- *   [0x0C retrieve, session, [id, ...]]             asks for the entries with these item ids
+ *   [0x0C retrieve, session, []]                      an empty table asks for everything
  *   [0x0D retrieved, session, sent]                 the transfer of a session is complete
  */
 export const SYNC_FLAGS = Object.freeze({ store: 0x0b, retrieve: 0x0c, retrieved: 0x0d, revoke: 0x10, delta: 0x11, reconcile: 0x14 })
@@ -31,7 +31,7 @@ export type SyncMessage =
   | { kind: 'write'; key: string; write: Omit<Write, 'writer'> }
   | { kind: 'entries'; entries: Array<[key: string, state: KeyState]>; keys: Map<string, Uint8Array> }
   | { kind: 'reconcile'; session: number; bytes: Uint8Array }
-  | { kind: 'retrieve'; session: number; ids: Uint8Array[] }
+  | { kind: 'retrieve'; session: number }
   | { kind: 'retrieved'; session: number; sent: number }
 
 const encoder = new TextEncoder()
@@ -124,9 +124,8 @@ function decodeReconcile(items: unknown[]): SyncMessage {
 
 function decodeRetrieve(items: unknown[]): SyncMessage {
   const [s, ids] = items
-  if (items.length !== 2 || !Array.isArray(ids) || ids.length > 65_536) throw new TypeError('retrieve: [session, [id, ...]]')
-  for (const id of ids) if (!(id instanceof Uint8Array) || id.length !== 16) throw new TypeError('retrieve: ids are 16 bytes')
-  return { kind: 'retrieve', session: session(s), ids: ids as Uint8Array[] }
+  if (items.length !== 2 || !Array.isArray(ids) || ids.length !== 0) throw new TypeError('retrieve: [session, []]')
+  return { kind: 'retrieve', session: session(s) }
 }
 
 function decodeRetrieved(items: unknown[]): SyncMessage {

@@ -47,14 +47,35 @@ export function sameWrite(a: Write, b: Write): boolean {
 
 const digests = new WeakMap<Write, Uint8Array>()
 
-/** 16 bytes identifying a write's whole content (kind, stamp, writer, value): sha256 of its wire encoding. */
+/** 16 bytes identifying a write's whole content (kind, stamp, writer, value): sha256 of its canonical encoding. */
 export function writeDigest(w: Write): Uint8Array {
   let d = digests.get(w)
   if (d === undefined) {
-    d = sha256(packArray(writeItems(w))).subarray(0, 16)
+    d = sha256(packArray(hashItems(w))).subarray(0, 16)
     digests.set(w, d)
   }
   return d
+}
+
+/**
+ * A value as hashed and signed, the same whatever order a map's keys came in: a JS object cannot
+ * hold every key order (integer-like keys always come first), so a map decoded and encoded again
+ * may change its bytes. Arrays become ['a', ...items] and maps ['m', key, value, ...] with the
+ * keys sorted, at every depth (tagged, so no array hashes like a map); other values stay.
+ */
+export function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return ['a', ...v.map(canonical)]
+  if (!isMap(v)) return v
+  const out: unknown[] = ['m']
+  for (const k of Object.keys(v).sort()) out.push(k, canonical(v[k]))
+  return out
+}
+
+/** The write's content for hashing and signing: `writeItems` with the value canonical. */
+export function hashItems(w: Write): unknown[] {
+  const items = writeItems(w)
+  items[4] = canonical(items[4])
+  return items
 }
 
 /** The write's content as wire items: [kind, ms, counter, writer, value | nil]. */
@@ -69,9 +90,9 @@ export function transferItems(w: Write): unknown[] {
   return items
 }
 
-/** What a writer signs: sha256 of [key, ...content], so a signature holds for one key and one write. */
+/** What a writer signs: sha256 of [key, ...content] (the value canonical), so a signature holds for one key and one write. */
 export function writeStatement(key: string, w: Write): Uint8Array {
-  return sha256(packArray([key, ...writeItems(w)]))
+  return sha256(packArray([key, ...hashItems(w)]))
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -132,7 +132,7 @@ export function syncItems(m: SyncMessage): unknown[] {
     case 'reconcile':
       return [m.session, m.bytes]
     case 'retrieve':
-      return [m.session, m.ids]
+      return [m.session, []]
     case 'retrieved':
       return [m.session, m.sent]
   }

@@ -133,7 +133,7 @@ export function buildSyncVectors(): SyncVectors {
       session: SESSION,
       bytes: rbsr,
     }),
-    sync_retrieve: frame(u, '[0x02, bin(A), 1500000000, 0x0C retrieve, 0x12345678, []]', FLAG.whisper, SUB.retrieve, [SESSION, []], { kind: 'retrieve', session: SESSION, ids: [] }),
+    sync_retrieve: frame(u, '[0x02, bin(A), 1500000000, 0x0C retrieve, 0x12345678, []]', FLAG.whisper, SUB.retrieve, [SESSION, []], { kind: 'retrieve', session: SESSION }),
     sync_retrieved: frame(u, '[0x02, bin(A), 1500000000, 0x0D retrieved, 0x12345678, 1]', FLAG.whisper, SUB.retrieved, [SESSION, 1], { kind: 'retrieved', session: SESSION, sent: 1 }),
     sync_signed_store_set: frame(
       'signed',
