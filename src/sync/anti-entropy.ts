@@ -18,7 +18,7 @@ export interface AntiEntropyHost {
   /** Largest reconciliation message. */
   readonly frameBytes: number
   /** Entries a peer sent (with its writers' public keys, signed mode): merge them. */
-  merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void
+  merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void | Promise<void>
   /** The public keys to send along with these writers' writes (signed mode), else undefined. */
   publicKeys(writers: Iterable<string>): Array<[string, Uint8Array]> | undefined
   report(err: P2PError): void
@@ -63,6 +63,10 @@ export class AntiEntropy {
   readonly #sessions = new Map<string, Session>()
   /** Peers reconciled with since their link formed. */
   readonly #reconciled = new Set<string>()
+  /** Per peer: its entries being merged (the signed mode checks signatures first). */
+  readonly #merging = new Map<string, Promise<void>>()
+  /** Peers that taught this node something, to pass on to the others once their session ends. */
+  readonly #teachers = new Set<string>()
   #waiters: Array<() => void> = []
   sessionsCompleted = 0
   entriesSent = 0
@@ -89,6 +93,8 @@ export class AntiEntropy {
 
   peerLeft(id: string): void {
     this.#reconciled.delete(id)
+    this.#teachers.delete(id)
+    this.#merging.delete(id)
     for (const [k, s] of this.#sessions) if (s.peer === id) this.#drop(k)
     this.#wake()
   }
@@ -134,9 +140,16 @@ export class AntiEntropy {
         return this.#reconcile(from, message)
       case 'retrieve':
         return this.#retrieve(from, message)
-      case 'entries':
+      case 'entries': {
         this.entriesReceived += message.entries.length
-        return this.#host.merge(from, message.entries, message.keys)
+        const merged = this.#host.merge(from, message.entries, message.keys)
+        if (merged !== undefined) {
+          const chain = (this.#merging.get(from) ?? Promise.resolve()).then(() => merged)
+          this.#merging.set(from, chain)
+          void chain.then(() => this.#merging.get(from) === chain && this.#merging.delete(from))
+        }
+        return
+      }
       case 'retrieved':
         return this.#retrieved(from, message)
       default:
@@ -193,8 +206,16 @@ export class AntiEntropy {
   #retrieved(from: string, { session: sid }: Message<'retrieved'>): void {
     const session = this.#sessions.get(`${from} ${sid}`)
     if (session === undefined) return
-    session.doneReceived = true
-    this.#complete(session)
+    // Complete once what the peer sent before is merged.
+    void (this.#merging.get(from) ?? Promise.resolve()).then(() => {
+      session.doneReceived = true
+      this.#complete(session)
+    })
+  }
+
+  /** Entries from `peer` changed this node's table: once its session ends, reconcile with the other neighbours. */
+  learnedFrom(peer: string): void {
+    this.#teachers.add(peer)
   }
 
   #keysOf(ids: Iterable<Uint8Array>): string[] {
@@ -232,6 +253,11 @@ export class AntiEntropy {
     if (!session.doneSent || !session.doneReceived || this.#sessions.get(k) !== session) return
     session.ended(true)
     this.#drop(k)
+    // Pass on what this session taught: the other neighbours may lack it too (a heal, a newcomer's
+    // writes), and a flood never carries writes learned by anti-entropy.
+    if (this.#teachers.delete(session.peer)) {
+      for (const p of this.#host.port.peers) if (p !== session.peer && !this.busy(p)) void this.start(p)
+    }
     this.sessionsCompleted++
     this.#reconciled.add(session.peer)
     this.#wake()

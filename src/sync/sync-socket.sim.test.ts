@@ -54,6 +54,7 @@ describe('SyncSocket on the simulated network', () => {
     const [winner, loser, lost] = nodes[1]!.table.meta('doc')!.writer === nodes[3]!.id ? [nodes[3]!, nodes[4]!, { b: 2 }] : [nodes[4]!, nodes[3]!, { a: 1 }]
     expect(nodes[1]!.table.get('doc')).toEqual(winner === nodes[3] ? { a: 1 } : { b: 2 })
     expect(conflicts).toEqual([[loser.id, 'doc', lost, winner.id]])
+    expect([nodes[0]!.table.meta('title')?.source, nodes[5]!.table.meta('title')?.source]).toEqual(['local', 'remote'])
     expect(nodes[5]!.table.lease('title')).toEqual({ owner: nodes[0]!.id, expiresAt: nodes[0]!.table.meta('title')!.time + 3_600_000 + 180_000 })
   })
 
@@ -124,12 +125,35 @@ describe('SyncSocket on the simulated network', () => {
     const nodes = await network(sim, 4, { antiEntropyMs: 3_600_000 })
     for (let i = 0; i < 20; i++) await nodes[i % 4]!.table.set(`k${i}`, i)
     await sim.runUntil(() => nodes.every((n) => n.table.size === 20))
+    await sim.runFor(10_000) // every session the joins started is over
     const before = nodes[0]!.table.syncStats.reconciliations
     let done = false
     void nodes[0]!.table.reconcile().then(() => (done = true))
     expect(await sim.runUntil(() => done)).toBe(true)
     expect(nodes[0]!.table.syncStats.reconciliations - before).toBe(nodes[0]!.table.peers.length)
   })
+
+  it('what a heal teaches one node spreads hop by hop at once, not at the next periodic round', async () => {
+    const sim = new SimNetwork({ seed: SEED + 6, latency: { min: 1, max: 20 }, startTime: START, failureDetectionMs: 2_000 })
+    // A line a — b — c — d, periodic anti-entropy an hour apart.
+    const options = { antiEntropyMs: 3_600_000, maxOutgoing: 1, maxIncoming: 1, security: 'unsigned' as const }
+    const line: SimSyncNode[] = []
+    for (let i = 0; i < 4; i++) {
+      const node = await simSyncNode(sim, line.slice(-1).map((n) => n.id), options)
+      await started(sim, node)
+      line.push(node)
+    }
+    const [a, , , d] = line
+    await sim.runFor(5_000)
+    sim.partition([d!.id], line.slice(0, 3).map((n) => n.id))
+    await sim.runFor(10_000) // d's link fails
+    await d!.table.set('from d', 'cut off')
+    await a!.table.set('from a', 'meanwhile')
+    sim.heal()
+    const healedAt = sim.now()
+    expect(await sim.runUntil(() => a!.table.has('from d') && d!.table.has('from a'), 2_000_000)).toBe(true)
+    expect(sim.now() - healedAt).toBeLessThan(120_000)
+  }, 60_000)
 
   it('storage that fails (quota) is reported once, and the table carries on in memory', async () => {
     const sim = new SimNetwork({ seed: SEED + 4, latency: { min: 1, max: 20 }, startTime: START })

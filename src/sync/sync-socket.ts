@@ -42,6 +42,8 @@ export class SyncSocket extends MeshSocket {
   readonly #counts = { refused: 0, stale: 0, oversize: 0, forged: 0 }
   /** Writers' public keys (signed mode), to relay their writes with. */
   readonly #keys = new Map<string, Uint8Array>()
+  /** Where each key's last change came from (meta(key).source). */
+  readonly #sources = new Map<string, SyncMeta['source']>()
 
   constructor(options: SyncOptions = {}, services: SyncServices = {}) {
     const opts = resolveSyncOptions(options)
@@ -113,7 +115,7 @@ export class SyncSocket extends MeshSocket {
   /** The key's last accepted write (deleted keys too), or undefined for a key never written. */
   meta(key: string): SyncMeta | undefined {
     const row = this.#table.row(key)
-    return row === undefined ? undefined : this.#meta(row.resolved, 'local')
+    return row === undefined ? undefined : this.#meta(row.resolved, this.#sources.get(key) ?? 'sync')
   }
 
   /** Who holds `key` and until when (at the earliest), while the lease lasts; undefined when free or leasing is off. */
@@ -332,8 +334,8 @@ export class SyncSocket extends MeshSocket {
   }
 
   /** A peer's entries: in the signed mode only the writes their writers signed are kept. */
-  #merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void {
-    if (!this.#port.signed) return this.#mergeVerified(from, entries)
+  #merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void | Promise<void> {
+    if (!this.#port.signed) return void this.#mergeVerified(from, entries)
     const checks = entries.map(async ([key, state]): Promise<[string, KeyState]> => {
       const valid = async (w: Write) => {
         const ok = await this.#verified(key, w, keys.get(w.writer))
@@ -345,12 +347,14 @@ export class SyncSocket extends MeshSocket {
       for (const w of state.log) if (await valid(w)) log.push(w)
       return [key, { base, log }]
     })
-    void Promise.all(checks).then((verified) => this.#mergeVerified(from, verified))
+    return Promise.all(checks).then((verified) => void this.#mergeVerified(from, verified))
   }
 
+  /** Merges entries; what they taught this node is passed on to its other neighbours (a heal spreads hop by hop). */
   #mergeVerified(from: string, entries: Array<[string, KeyState]>): void {
     if (this.#closed) return
     const now = this.#clock.now()
+    let learned = 0
     for (const [key, state] of entries) {
       const newest = state.log[state.log.length - 1] ?? state.base?.horizon
       if (newest !== undefined && dueAt(newest.stamp.ms, now, this.#rules.maxDriftMs) !== undefined) {
@@ -363,8 +367,12 @@ export class SyncSocket extends MeshSocket {
       if (change === 'full') {
         this.#counts.oversize++
         this.#report(new SyncError('TOO_MANY_KEYS', `dropped a key from ${from}: the table holds ${this.#opts.maxKeys} keys (maxKeys)`, { key }))
-      } else if (change !== undefined) this.#changed(change, 'sync', false)
+      } else if (change !== undefined) {
+        learned++
+        this.#changed(change, 'sync', false)
+      }
     }
+    if (learned > 0) this.#ae.learnedFrom(from)
   }
 
   #armHold(): void {
@@ -392,6 +400,7 @@ export class SyncSocket extends MeshSocket {
   // ---- changes: events and storage -----------------------------------------------------------
 
   #changed(change: Change, source: SyncMeta['source'], own: boolean): void {
+    this.#sources.set(change.key, source)
     this.#persister?.save(change.key, this.#table.row(change.key)!.state, this.#hlc.last, own && this.#rules.leasing)
     let me: string | undefined
     try {
@@ -424,6 +433,7 @@ export class SyncSocket extends MeshSocket {
     for (const [writer, pk] of restored.keys) this.#keys.set(writer, pk)
     for (const [key, state] of restored.rows) {
       const change = this.#table.restore(key, state)
+      this.#sources.set(key, 'restore')
       if (change.after.value !== undefined) this.#events.emit('update', key, change.after.value, this.#meta(change.after, 'restore'))
     }
   }
