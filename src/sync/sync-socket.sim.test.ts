@@ -113,6 +113,8 @@ describe('SyncSocket on the simulated network', () => {
     await sim.runUntil(() => a!.table.get('mine') === 1 && b!.table.get('mine') === 1)
     await c.table.close()
     const again = await simSyncNode(sim, [a!.id], {}, { storage: disk.storage, identity: c.identity })
+    await again.table.restored() // no network needed
+    expect(again.table.get('mine')).toBe(1)
     await started(sim, again)
     expect(again.table.get('mine')).toBe(1)
     expect(again.table.lease('mine')?.owner).toBe(again.id)

@@ -139,6 +139,14 @@ export class SyncSocket extends MeshSocket {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
+  /**
+   * Resolves once the stored table is loaded (at once without storage), without waiting for the
+   * network: the table is as it was before the reload; ready() also waits for a first link.
+   */
+  async restored(): Promise<void> {
+    await this.#restored
+  }
+
   /** Resolves once the table is restored from storage and the mesh is linked to a peer (or alone). */
   override async ready(): Promise<void> {
     await this.#restored
