@@ -157,6 +157,27 @@ describe('SyncSocket on the simulated network', () => {
     expect(sim.now() - healedAt).toBeLessThan(120_000)
   }, 60_000)
 
+  it('a tab whose timers wake once a minute (a hidden tab without WebRTC) keeps its links and its table in step', async () => {
+    const sim = new SimNetwork({ seed: SEED + 7, latency: { min: 1, max: 20 }, startTime: START })
+    const nodes = await network(sim, 3)
+    // Every timer of this node fires at the next whole minute at the earliest (Chromium's intensive throttling).
+    const minute = 60_000
+    const throttled = await simSyncNode(sim, [nodes[0]!.id], {}, {
+      wrapClock: (clock) => ({ now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, Math.ceil((clock.now() + ms) / minute) * minute - clock.now()), clearTimeout: (h) => clock.clearTimeout(h) }),
+    })
+    await started(sim, throttled)
+    const left: string[] = []
+    throttled.table.on('peer-left', (id) => left.push(id))
+    for (let i = 0; i < 10; i++) {
+      await sim.runFor(30_000)
+      await nodes[i % 3]!.table.set(`while hidden ${i}`, i)
+    }
+    expect(await sim.runUntil(() => throttled.table.size === 10)).toBe(true)
+    await throttled.table.set('from the hidden tab', 'ok')
+    expect(await sim.runUntil(() => nodes.every((n) => n.table.get('from the hidden tab') === 'ok'))).toBe(true)
+    expect(left).toEqual([])
+  }, 60_000)
+
   it('storage that fails (quota) is reported once, and the table carries on in memory', async () => {
     const sim = new SimNetwork({ seed: SEED + 4, latency: { min: 1, max: 20 }, startTime: START })
     const [a] = await network(sim, 1)

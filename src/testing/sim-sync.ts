@@ -42,10 +42,11 @@ export async function simSyncNode(
   sim: SimNetwork,
   bootstrap: string[],
   options: SyncOptions = {},
-  extra: { storage?: StorageFactory; skewMs?: number; identity?: Identity } = {},
+  extra: { storage?: StorageFactory; skewMs?: number; identity?: Identity; wrapClock?: (clock: Clock) => Clock } = {},
 ): Promise<SimSyncNode> {
   const skew = extra.skewMs ?? 0
-  const wrap = (clock: Clock): Clock => (skew === 0 ? clock : { now: () => clock.now() + skew, setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) })
+  const skewed = (clock: Clock): Clock => (skew === 0 ? clock : { now: () => clock.now() + skew, setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) })
+  const wrap = (clock: Clock): Clock => skewed(extra.wrapClock?.(clock) ?? clock)
   const node = await simMeshNode(
     sim,
     bootstrap,
