@@ -1,4 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { machineLine as meshMachineLine } from './mesh-setup.js'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
@@ -105,21 +106,8 @@ export async function startYWebrtcSignaling(): Promise<{ url: string; close: () 
   return { url: `ws://127.0.0.1:${port}`, close: () => void child.kill() }
 }
 
-/** The line a recorded result starts with: date, CPU (/proc/cpuinfo), cores, Chromium, Node, commit, package versions. */
+/** The mesh benchmark's machine line (date, CPU, cores, Chromium, Node, commit), with the Yjs package versions. */
 export function machineLine(chromiumVersion: string): string {
-  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?'
-  const cores = execFileSync('nproc', { encoding: 'utf8' }).trim()
-  const git = (...args: string[]): string => {
-    try {
-      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    } catch {
-      return '?'
-    }
-  }
-  const dirty = git('status', '--porcelain', 'src', 'signaling') === '' ? '' : ' + uncommitted src/ changes'
   const version = (name: string): string => (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version
-  return (
-    `${new Date().toISOString().slice(0, 10)} · ${cpu} (${cores} cores) · headless Chromium ${chromiumVersion} · Node ${process.version} · ` +
-    `${git('rev-parse', '--short', 'HEAD')}${dirty} · yjs ${version('yjs')}, y-webrtc ${version('y-webrtc')}, y-indexeddb ${version('y-indexeddb')}`
-  )
+  return `${meshMachineLine(chromiumVersion)} · yjs ${version('yjs')}, y-webrtc ${version('y-webrtc')}, y-indexeddb ${version('y-indexeddb')}`
 }

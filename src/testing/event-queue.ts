@@ -1,3 +1,4 @@
+import { nextMacrotask } from '../util/yield.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 
 /**
@@ -165,13 +166,5 @@ export class VirtualClock implements Clock {
  * an event gets to its next await point before the next event.
  */
 export function settle(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve))
-  return new Promise((resolve) => {
-    const channel = new MessageChannel()
-    channel.port1.onmessage = () => {
-      channel.port1.close()
-      resolve()
-    }
-    channel.port2.postMessage(null)
-  })
+  return nextMacrotask()
 }

@@ -12,10 +12,12 @@ describe('yieldToPage', () => {
   })
 
   it('in a page without it, a MessageChannel message (not a throttled timer)', async () => {
-    vi.stubGlobal('document', {})
+    vi.stubGlobal('setImmediate', undefined)
     const timer = vi.spyOn(globalThis, 'setTimeout')
+    const posted = vi.spyOn(MessagePort.prototype, 'postMessage')
     await yieldToPage()
     expect(timer).not.toHaveBeenCalled()
+    expect(posted).toHaveBeenCalledTimes(1)
   })
 
   it('in Node, setImmediate: after pending I/O callbacks, before timers due later', async () => {
