@@ -236,7 +236,7 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     expect(o.rounds).toBeLessThanOrEqual(3)
   })
 
-  it('N = 100 000, d = 1: under 4 KB, at most 3 round trips, well under a second', () => {
+  it('N = 100 000, d = 1: under 4 KB, at most 3 round trips (time: bench/rbsr.bench.ts)', () => {
     const { a, b, aOnly, bOnly } = scenario(100_000, 1, 3)
     const t0 = performance.now()
     const storeA = new RbsrStore(a)
@@ -249,7 +249,6 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     expectKnown(o, aOnly, bOnly, true)
     expect(o.bytes).toBeLessThan(4 * 1024)
     expect(o.rounds).toBeLessThanOrEqual(3)
-    expect(ms).toBeLessThan(1_000)
   })
 
   it('one side empty: the side with the items knows all it must send after one round trip', () => {
