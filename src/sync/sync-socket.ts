@@ -16,6 +16,7 @@ import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncO
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
 import { isMap, writeStatement, type Write, type WriteKind } from './write.js'
+import { WriterKeys } from './writer-keys.js'
 
 /**
  * A replicated dictionary over the mesh (p2p.today's SyncSocket): every node keeps the whole
@@ -40,8 +41,7 @@ export class SyncSocket extends MeshSocket {
   #aeTimer: TimerHandle | undefined
   #closed = false
   readonly #counts = { refused: 0, stale: 0, oversize: 0, forged: 0 }
-  /** Writers' public keys (signed mode), to relay their writes with. */
-  readonly #keys = new Map<string, Uint8Array>()
+  readonly #writers: WriterKeys
   /** Where each key's last change came from (meta(key).source). */
   readonly #sources = new Map<string, SyncMeta['source']>()
 
@@ -64,6 +64,7 @@ export class SyncSocket extends MeshSocket {
       onPeerLeft: (id) => this.#ae.peerLeft(id),
     }
     this.#port = this.register(protocol)
+    this.#writers = new WriterKeys(this.#port, (writer, pk) => this.#persister?.savePublicKey(writer, pk))
     this.#ae = new AntiEntropy({
       port: this.#port,
       clock: this.#clock,
@@ -74,7 +75,7 @@ export class SyncSocket extends MeshSocket {
       batchBytes: opts.batchBytes,
       frameBytes: 16_384,
       merge: (from, entries, keys) => this.#merge(from, entries, keys),
-      publicKeys: (writers) => this.#publicKeys(writers),
+      publicKeys: (writers) => this.#writers.publicKeys(writers),
       report: (err) => this.#report(err),
     })
     const storage = services.storage
@@ -271,36 +272,9 @@ export class SyncSocket extends MeshSocket {
 
   // ---- signatures (signed mode) ---------------------------------------------------------------
 
-  /** Whether a remote write is its writer's (signed mode; always true in the unsigned mode, where ownership is the claimed sender). */
-  #verified(key: string, w: Write, publicKey: Uint8Array | undefined): boolean | Promise<boolean> {
-    if (!this.#port.signed) return true
-    const pk = publicKey ?? this.#keys.get(w.writer)
-    if (w.sig === undefined || pk === undefined) return false
-    const learn = (ok: boolean): boolean => {
-      if (ok && !this.#keys.has(w.writer)) {
-        this.#keys.set(w.writer, pk)
-        this.#persister?.savePublicKey(w.writer, pk)
-      }
-      return ok
-    }
-    const ok = this.#port.verify(w.writer, pk, writeStatement(key, w), w.sig)
-    return typeof ok === 'boolean' ? learn(ok) : ok.then(learn)
-  }
-
   #forged(key: string, w: Write, via: string): void {
     this.#counts.forged++
     this.#report(new SyncError('INVALID_WRITE', `dropped a write to ${JSON.stringify(key)} claiming writer ${w.writer} (from ${via}): no valid signature of the writer`, { key }))
-  }
-
-  /** The public keys of these writers, as far as known (signed mode: sent along with their writes). */
-  #publicKeys(writers: Iterable<string>): Array<[string, Uint8Array]> | undefined {
-    if (!this.#port.signed) return undefined
-    const out: Array<[string, Uint8Array]> = []
-    for (const w of writers) {
-      const pk = w === this.id ? this.#port.publicKey : this.#keys.get(w)
-      if (pk !== undefined) out.push([w, pk])
-    }
-    return out
   }
 
   // ---- receiving ------------------------------------------------------------------------------
@@ -310,7 +284,7 @@ export class SyncSocket extends MeshSocket {
     const v = m.value
     if (v.kind !== 'write') return this.#ae.receive(m.via, v)
     const write: Write = { ...v.write, writer: m.origin }
-    const ok = this.#verified(v.key, write, m.publicKey)
+    const ok = this.#writers.verified(v.key, write, m.publicKey)
     const then = (valid: boolean) => (this.#closed ? undefined : valid ? this.#remoteWrite(v.key, write) : this.#forged(v.key, write, m.via))
     if (typeof ok === 'boolean') then(ok)
     else void ok.then(then)
@@ -344,18 +318,8 @@ export class SyncSocket extends MeshSocket {
   /** A peer's entries: in the signed mode only the writes their writers signed are kept. */
   #merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void | Promise<void> {
     if (!this.#port.signed) return void this.#mergeVerified(from, entries)
-    const checks = entries.map(async ([key, state]): Promise<[string, KeyState]> => {
-      const valid = async (w: Write) => {
-        const ok = await this.#verified(key, w, keys.get(w.writer))
-        if (!ok) this.#forged(key, w, from)
-        return ok
-      }
-      const base = state.base !== undefined && (await valid(state.base.horizon)) ? state.base : undefined
-      const log: Write[] = []
-      for (const w of state.log) if (await valid(w)) log.push(w)
-      return [key, { base, log }]
-    })
-    return Promise.all(checks).then((verified) => void this.#mergeVerified(from, verified))
+    const checked = this.#writers.verifiedEntries(entries, keys, (key, w) => this.#forged(key, w, from))
+    return checked.then((verified) => void this.#mergeVerified(from, verified))
   }
 
   /** Merges entries; what they taught this node is passed on to its other neighbours (a heal spreads hop by hop). */
@@ -438,7 +402,7 @@ export class SyncSocket extends MeshSocket {
     }
     this.#persister = persister
     if (restored.clock !== undefined) this.#hlc.observe(restored.clock, restored.clock.ms)
-    for (const [writer, pk] of restored.keys) this.#keys.set(writer, pk)
+    this.#writers.restore(restored.keys)
     for (const [key, state] of restored.rows) {
       const change = this.#table.restore(key, state)
       this.#sources.set(key, 'restore')
