@@ -224,7 +224,7 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
     await run(nodes[0]!.page, 'fill', burst[0]!, burst[0]! + BURST, 0)
     const landed = await Promise.all(nodes.map((n) => run(n.page, 'waitFor', burstWant, burst)))
     r.burstMs = Math.max(...landed.map((l) => l.at)) - b0
-    log(`burst: ${r.burstMs.toFixed(0)} ms`)
+    log(`burst: ${r.burstMs.toFixed(0)} ms${DEBUG ? ` ${JSON.stringify(await statsOf(nodes))}` : ''}`)
 
     // 6. Reloads: the page loads again, alone (its own signaling server, nobody else there: no
     // peer can send it anything), and restores the table from IndexedDB.
@@ -233,8 +233,9 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
       await n.page.goto(`${url}?auto=${encodeURIComponent(JSON.stringify({ config: config('alone'), keys: KEYS + WARMUP + SETS + BURST }))}`)
       await n.page.getByTestId('state').filter({ hasText: 'ready' }).waitFor()
       r.reloads.push(await run(n.page, 'boot'))
+      await run(n.page, 'close') // the next reloaded page is alone too
     }
-    log(`reloads: ${r.reloads.map((b) => b.keysMs.toFixed(0)).join(', ')} ms`)
+    log(`reloads: ${JSON.stringify(r.reloads)}`)
   } catch (err: unknown) {
     r.failed = err instanceof Error ? err.message : String(err)
     log(`FAILED: ${r.failed}`)
