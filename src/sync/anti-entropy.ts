@@ -67,7 +67,15 @@ export class AntiEntropy {
   readonly #merging = new Map<string, Promise<void>>()
   /** Peers that taught this node something, to pass on to the others once their session ends. */
   readonly #teachers = new Set<string>()
+  /**
+   * The session in which this node, its table empty when it began, receives a whole table. Until
+   * it ends, every other session waits (`#deferred`): one neighbour sends the table once, instead
+   * of every neighbour of a newcomer sending it all at the same time.
+   */
+  #bulk: Session | undefined
+  #deferred: Array<() => void> = []
   #waiters: Array<() => void> = []
+  #stopped = false
   sessionsCompleted = 0
   entriesSent = 0
   entriesReceived = 0
@@ -105,9 +113,19 @@ export class AntiEntropy {
     return false
   }
 
-  /** Starts reconciling with a neighbour. */
   /** Starts reconciling with a neighbour; resolves when the session ends (true: complete, false: dropped). */
   start(peer: string): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false)
+    if (this.#bulk !== undefined && this.#bulk.peer !== peer) {
+      // After the whole table has arrived; by then a session with that peer may be under way.
+      return new Promise((resolve) =>
+        this.#deferred.push(() => {
+          if (!this.#host.port.peers.includes(peer)) return resolve(false)
+          const under = [...this.#sessions.values()].find((s) => s.peer === peer)
+          void (under?.done ?? this.start(peer)).then(resolve)
+        }),
+      )
+    }
     const sid = Math.floor(this.#host.random() * 0x1_0000_0000) >>> 0
     const empty = this.#store.size === 0
     const rbsr = empty ? undefined : new RbsrSession(this.#store, 'initiator', { frameBytes: this.#host.frameBytes })
@@ -116,6 +134,7 @@ export class AntiEntropy {
       this.#send(session, F.reconcile, sid, rbsr.initiate())
     } else {
       // An empty table asks for everything and has nothing to send.
+      this.#bulk = session
       this.#send(session, F.retrieve, sid, [])
       this.#finish(session)
     }
@@ -125,16 +144,24 @@ export class AntiEntropy {
   /** Resolves once every current neighbour has been reconciled with (at once without neighbours). */
   synced(): Promise<void> {
     return new Promise((resolve) => {
-      const check = (): boolean => {
-        if (!this.#host.port.peers.every((p) => this.#reconciled.has(p))) return false
-        resolve()
-        return true
+      const check = (): void => {
+        if (this.#host.port.peers.every((p) => this.#reconciled.has(p))) resolve()
+        else this.#waiters.push(check) // woken at every session's end and every peer's leaving
       }
-      if (!check()) this.#waiters.push(() => void check())
+      check()
     })
   }
 
   receive(from: string, message: SyncMessage): void {
+    if (this.#stopped) return
+    // A new reconciliation while the whole table is arriving from another peer: answered after it.
+    // (A peer's 'retrieve' is answered at once with what is here: that waits for nothing, so no
+    // two nodes can each wait for the other.)
+    const opens = message.kind === 'reconcile' && !this.#sessions.has(`${from} ${message.session}`)
+    if (opens && this.#bulk !== undefined && this.#bulk.peer !== from) {
+      this.#deferred.push(() => this.receive(from, message))
+      return
+    }
     switch (message.kind) {
       case 'reconcile':
         return this.#reconcile(from, message)
@@ -173,7 +200,11 @@ export class AntiEntropy {
 
   #reconcile(from: string, { session: sid, bytes }: Message<'reconcile'>): void {
     let session = this.#sessions.get(`${from} ${sid}`)
-    session ??= this.#open(from, sid, 'responder', new RbsrSession(this.#store, 'responder', { frameBytes: this.#host.frameBytes }))
+    if (session === undefined) {
+      session = this.#open(from, sid, 'responder', new RbsrSession(this.#store, 'responder', { frameBytes: this.#host.frameBytes }))
+      // An empty table answering: the peer will send it everything.
+      if (this.#store.size === 0) this.#bulk = session
+    }
     if (session.rbsr === undefined) return
     if (++session.rounds > MAX_ROUNDS) {
       this.#drop(`${from} ${sid}`)
@@ -241,10 +272,18 @@ export class AntiEntropy {
     this.#host.clock.clearTimeout(session.timer)
     this.#sessions.delete(k)
     session.ended(false)
+    if (this.#bulk === session) {
+      // The whole table is here (or its sender left): the sessions that waited go on.
+      this.#bulk = undefined
+      const deferred = this.#deferred
+      this.#deferred = []
+      for (const go of deferred) go()
+    }
   }
 
   /** Ends every session (the socket is closing). */
   stop(): void {
+    this.#stopped = true
     for (const k of [...this.#sessions.keys()]) this.#drop(k)
   }
 

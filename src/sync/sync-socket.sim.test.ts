@@ -75,17 +75,36 @@ describe('SyncSocket on the simulated network', () => {
     expect(a!.table.lease('k')?.owner).toBe(b!.id)
   })
 
+  it('empty tables that all ask each other for everything at once do not wait on each other', async () => {
+    // Each node's first session takes the whole table and holds back its other sessions until
+    // then; a 'retrieve' is answered at once, so no ring of nodes can each wait for the next.
+    for (let round = 0; round < 5; round++) {
+      const sim = new SimNetwork({ seed: SEED + 40 + round, latency: { min: 1, max: 20 }, startTime: START })
+      const nodes = await network(sim, 4, { leasing: false, security: 'unsigned' })
+      expect(await sim.runUntil(() => nodes.every((n) => n.table.peers.length === 3))).toBe(true)
+      let done = 0
+      for (const n of nodes) void n.table.reconcile().then(() => done++)
+      // Well within one session's 120 s timeout, which would otherwise be what ends a wait.
+      const deadline = sim.now() + 5_000
+      await sim.runUntil(() => done === nodes.length || sim.now() > deadline)
+      expect(done).toBe(nodes.length)
+    }
+  })
+
   it('a newcomer receives the whole table; a partitioned pair converges after the heal', async () => {
     const sim = new SimNetwork({ seed: SEED + 2, latency: { min: 1, max: 20 }, startTime: START })
     const nodes = await network(sim, 4, { leasing: false, security: 'unsigned' })
     for (let i = 0; i < 300; i++) void nodes[i % 4]!.table.set(`key${i}`, `value ${i}`)
     expect(await sim.runUntil(() => nodes.every((n) => n.table.size === 300))).toBe(true)
-    const late = await simSyncNode(sim, [nodes[0]!.id], { leasing: false, security: 'unsigned' })
+    const late = await simSyncNode(sim, nodes.map((n) => n.id), { leasing: false, security: 'unsigned' })
     await started(sim, late)
     let synced = false
     void late.table.synced().then(() => (synced = true))
     expect(await sim.runUntil(() => synced)).toBe(true)
     expect(late.table.size).toBe(300)
+    // One neighbour sent the table, once; the others' sessions waited for it and found nothing to send.
+    expect(late.table.peers.length).toBeGreaterThan(1)
+    expect(late.table.syncStats.entriesReceived).toBe(300)
     nodes.push(late)
     // Split in two; both sides write the same keys; heal: one winner everywhere.
     const left = nodes.slice(0, 2).map((n) => n.id)
