@@ -51,6 +51,18 @@ export const SESSION_TIMEOUT_MS = 120_000
 export const MAX_ROUNDS = 256
 
 /**
+ * A session first reconciles only the newest items: this many, or a sixteenth of the table if
+ * more. What changed while two nodes were apart sits there; a key's old item, spread anywhere in
+ * the order, needs no finding once its new state has arrived. A session of the whole set follows.
+ */
+export const TAIL_ITEMS = 512
+
+export function tailOf(size: number): number | undefined {
+  const tail = Math.max(TAIL_ITEMS, Math.ceil(size / 16))
+  return tail < size ? tail : undefined
+}
+
+/**
  * Anti-entropy: when a link forms (and every `antiEntropyMs` with a random peer) the two sides
  * find which keys differ by range-based set reconciliation over (newest write time, state
  * digest) items, then send each other only those keys' states, in batches that yield to the page
@@ -113,8 +125,11 @@ export class AntiEntropy {
     return false
   }
 
-  /** Starts reconciling with a neighbour; resolves when the session ends (true: complete, false: dropped). */
-  start(peer: string): Promise<boolean> {
+  /**
+   * Starts reconciling with a neighbour: the newest items first, then the whole set (`whole`:
+   * that one only). Resolves when the sessions end (true: complete, false: dropped).
+   */
+  start(peer: string, whole = false): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false)
     if (this.#bulk !== undefined && this.#bulk.peer !== peer) {
       // After the whole table has arrived; by then a session with that peer may be under way.
@@ -131,7 +146,8 @@ export class AntiEntropy {
     const rbsr = empty ? undefined : new RbsrSession(this.#store, 'initiator', { frameBytes: this.#host.frameBytes })
     const session = this.#open(peer, sid, 'initiator', rbsr)
     if (rbsr !== undefined) {
-      this.#send(session, F.reconcile, sid, rbsr.initiate())
+      this.#send(session, F.reconcile, sid, rbsr.initiate(whole ? undefined : tailOf(this.#store.size)))
+      if (!rbsr.whole) return session.done.then((complete) => (complete && !this.#stopped ? this.start(peer, true) : complete))
     } else {
       // An empty table asks for everything and has nothing to send.
       this.#bulk = session
@@ -298,8 +314,10 @@ export class AntiEntropy {
       for (const p of this.#host.port.peers) if (p !== session.peer && !this.busy(p)) void this.start(p)
     }
     this.sessionsCompleted++
-    this.#reconciled.add(session.peer)
-    this.#wake()
+    if (session.rbsr?.whole !== false) {
+      this.#reconciled.add(session.peer)
+      this.#wake()
+    }
   }
 
   #wake(): void {

@@ -28,13 +28,13 @@ interface Outcome {
 }
 
 /** Runs one reconciliation to its end, checking every message against the frame. */
-function reconcile(a: RbsrStore | Iterable<RbsrItem>, b: RbsrStore | Iterable<RbsrItem>, options: RbsrOptions = {}): Outcome {
+function reconcile(a: RbsrStore | Iterable<RbsrItem>, b: RbsrStore | Iterable<RbsrItem>, options: RbsrOptions = {}, tail?: number): Outcome {
   const frame = options.frameBytes ?? RBSR_DEFAULTS.frameBytes
   const store = (x: RbsrStore | Iterable<RbsrItem>): RbsrStore => (x instanceof RbsrStore ? x : new RbsrStore(x))
   const initiator = new RbsrSession(store(a), 'initiator', options)
   const responder = new RbsrSession(store(b), 'responder', options)
   const sizes: number[] = []
-  let msg: Uint8Array | undefined = initiator.initiate()
+  let msg: Uint8Array | undefined = initiator.initiate(tail)
   let to = responder
   while (msg !== undefined) {
     sizes.push(msg.length)
@@ -274,6 +274,45 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     report('N=10000 vs empty responder', push, 0)
     expect(push.rounds).toBe(2) // 2 requests, the second is the one-way close
     expect(push.bytes).toBeLessThan(1024)
+  })
+
+  it('a heal: a tail session finds the new states for a fraction of the bytes; the whole set is then one round trip', () => {
+    // Two replicas of 10 000 keys (one item per key: its newest write time and state digest)
+    // each change 50 of them while apart: each side holds 50 new items at the end of the order,
+    // and lacks the other's 50, whose old items it still holds spread over the whole day.
+    const rng = new Prng(5)
+    const shared = randomItems(10_000, rng)
+    const late = T + 86_400_000
+    const changed = (from: number): [RbsrItem[], RbsrItem[]] => {
+      const olds = shared.slice(from, from + 50)
+      return [olds, olds.map((_, i) => ({ time: late + rng.int(5_000) + i, id: rng.bytes(16) }))]
+    }
+    const [oldA, newA] = changed(0)
+    const [oldB, newB] = changed(5_000)
+    const a = [...shared.filter((x) => !oldA.includes(x)), ...newA]
+    const b = [...shared.filter((x) => !oldB.includes(x)), ...newB]
+    const whole = reconcile(a, b)
+    const tail = reconcile(a, b, {}, 625)
+    report('heal N=10000 50+50 changed, whole', whole, 0)
+    report('heal N=10000 50+50 changed, tail 625', tail, 0)
+    // The whole set: the 100 new items and the 100 old ones they replace.
+    expectDifferences(whole, a, b)
+    expect(whole.initiator.have.length).toBe(100)
+    expect([whole.initiator.whole, whole.responder.whole, tail.initiator.whole, tail.responder.whole]).toEqual([true, true, false, false])
+    // The tail: every new item, both ways (and only those old items that sit in the tail), for
+    // under a quarter of the bytes.
+    for (const [side, mine, replaced] of [[tail.initiator, newA, oldB], [tail.responder, newB, oldA]] as const) {
+      const have = new Set(keys(side.have))
+      for (const x of mine) expect(have.has(key(x.id))).toBe(true)
+      const extra = [...have].filter((k) => !mine.some((x) => key(x.id) === k))
+      expect(extra.every((k) => replaced.some((x) => key(x.id) === k))).toBe(true)
+      expect(extra.length).toBeLessThan(10)
+    }
+    expect(tail.bytes).toBeLessThan(whole.bytes / 4)
+    // Once each side merged the other's new states (their old items replaced), one round trip.
+    const healed = [...shared.filter((x) => !oldA.includes(x) && !oldB.includes(x)), ...newA, ...newB]
+    const after = reconcile(healed, healed.slice().reverse())
+    expect(after.sizes.length).toBe(2)
   })
 
   it('many differences in small frames: more round trips, never a larger message', () => {

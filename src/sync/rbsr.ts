@@ -81,6 +81,7 @@ export class RbsrSession {
   /** Closed ranges, ascending and disjoint. */
   #known: Knowledge[] = []
   #learnt: { have: Uint8Array[]; need: Uint8Array[]; unlisted: number } | undefined
+  #whole = true
 
   /** Reconciles a snapshot of `store` (later changes to the store do not affect the session). */
   constructor(store: RbsrStore, role: 'initiator' | 'responder', options: RbsrOptions = {}) {
@@ -88,6 +89,11 @@ export class RbsrSession {
     this.#o = resolveOptions(options)
     this.#snap = store.snapshot()
     this.#role = role
+  }
+
+  /** False when the initiator reconciles only a tail of the order (its first message skips what comes before). */
+  get whole(): boolean {
+    return this.#whole
   }
 
   /** True once no message is expected: `have`, `need` and `needUnlisted` are final. */
@@ -107,11 +113,21 @@ export class RbsrSession {
     return this.#collect().unlisted
   }
 
-  /** The first message (initiator only, once). */
-  initiate(): Uint8Array {
+  /**
+   * The first message (initiator only, once). `tail`: reconcile only this side's newest `tail`
+   * items and whatever the peer holds from the same point of the order on (the range before is
+   * skipped); the whole set when omitted or when the set is no larger.
+   */
+  initiate(tail?: number): Uint8Array {
     if (this.#role !== 'initiator' || this.#state !== 'new') throw new MeshError('INVALID_ARGUMENT', 'initiate() is for a new initiator session only')
+    if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 1)) throw new MeshError('INVALID_ARGUMENT', 'rbsr tail must be a positive integer')
     const reply = new RbsrReply(this.#o.frameBytes)
-    if (!this.#split(reply, 0, this.#snap.size, END_BOUND, 0)) reply.cut(this.#snap.fingerprint(reply.endIndex, this.#snap.size))
+    const from = tail === undefined || tail >= this.#snap.size ? 0 : this.#snap.size - tail
+    if (from > 0) {
+      reply.skip(this.#snap.boundBefore(from), from)
+      this.#whole = false
+    }
+    if (!this.#split(reply, from, this.#snap.size, END_BOUND, 0)) reply.cut(this.#snap.fingerprint(reply.endIndex, this.#snap.size))
     this.#state = 'waiting'
     return reply.bytes()
   }
@@ -127,6 +143,7 @@ export class RbsrSession {
     if (this.#state === 'new' && this.#role === 'initiator') throw new MeshError('INVALID_ARGUMENT', 'call initiate() first')
     if (this.#state === 'done') throw new RbsrDecodeError('a message after the reconciliation finished')
     const ranges = decodeRbsrMessage(message, this.#o.frameBytes)
+    if (this.#state === 'new' && ranges[0]?.mode === 'skip') this.#whole = false
     const snap = this.#snap
     const reply = new RbsrReply(this.#o.frameBytes)
     const fresh: Knowledge[] = []
