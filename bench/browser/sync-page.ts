@@ -125,6 +125,8 @@ const bench = {
   /** How many of `want`'s keys (or of its `only` indices) the page holds with the wanted value. */
   matching: (want: Want, only?: number[]): number => [...expected(want, only)].filter(([key, value]) => mine().get(key) === value).length,
   moveTo: (signaling: string): void => (replica as YjsReplica).moveTo(signaling),
+  /** Yjs: bytes of the document's state as one update. */
+  yjsStateBytes: (): number => (replica as YjsReplica).stateBytes(),
   close: async (): Promise<void> => {
     await replica?.close()
     replica = undefined

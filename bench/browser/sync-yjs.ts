@@ -27,6 +27,11 @@ export class YjsReplica implements Replica {
     this.provider = new WebrtcProvider(config.room, this.doc, { signaling: [config.signaling], peerOpts: { config: { iceServers: [] } } })
   }
 
+  /** The document's whole state as one update: what y-webrtc sends a new peer in one data-channel message. */
+  stateBytes(): number {
+    return Y.encodeStateAsUpdate(this.doc).length
+  }
+
   get id(): string {
     return this.provider.room?.peerId ?? ''
   }
