@@ -106,6 +106,20 @@ export class AntiEntropy {
     this.#keyOf.set(idKey(after.id), key)
   }
 
+  /**
+   * Replaces the index with `items` at once (a table restored in bulk): sorted once, then
+   * appended in order (each insert lands at the end: no memory move), instead of one insert each.
+   */
+  rebuild(items: Iterable<readonly [key: string, item: Item]>): void {
+    const list = [...items]
+    const old = this.#store.snapshot()
+    for (let i = old.size - 1; i >= 0; i--) this.#store.remove({ time: old.time(i), id: old.id(i) })
+    this.#keyOf.clear()
+    const sorted = new RbsrStore(list.map(([, item]) => item)).snapshot()
+    for (let i = 0; i < sorted.size; i++) this.#store.insert({ time: sorted.time(i), id: sorted.id(i) })
+    for (const [key, item] of list) this.#keyOf.set(idKey(item.id), key)
+  }
+
   /** A link formed: the side with the smaller id starts. */
   peer(id: string): void {
     if (this.#host.port.id < id) this.start(id)

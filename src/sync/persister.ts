@@ -1,45 +1,91 @@
 import { P2PError, StorageError } from '../errors.js'
 import type { StorageAdapter } from '../storage/adapter.js'
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
+import { packArray, unpackArray } from '../wire/payload.js'
 import type { Hlc } from './hlc.js'
 import type { KeyState } from './key-state.js'
 import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds } from './messages.js'
 
-/** Storage keys: one record per table key, and the clock's last stamp. */
+/**
+ * Storage keys (docs/protocol.md, "Persistence"): the table as snapshot chunks, one record per key
+ * changed since the snapshot, the clock's last stamp, and writers' public keys.
+ */
 const KEY_PREFIX = 'k:'
+const CHUNK_PREFIX = 's:'
 const CLOCK = 'hlc'
 /** A writer's public key (signed mode): to relay its writes after a restart. */
 const PUBLIC_KEY_PREFIX = 'pk:'
 
+/** A snapshot chunk holds at most this many entries, and stops growing past this many bytes. */
+export const CHUNK_ENTRIES = 256
+export const CHUNK_BYTES = 32_768
+/** The table is compacted into chunks once more per-key records than max(this, a quarter of its keys) are stored. */
+export const COMPACT_MIN = 1_024
+/** …and on close, once at least this many are. */
+export const COMPACT_ON_CLOSE = 256
+
+/** Bytes of a key's anti-entropy item id (table.ts Item, keyStateDigest). */
+const ID_BYTES = 16
+
+/** A restored key: its state and stored item id (undefined in records written before ids were). */
+export type RestoredRow = [key: string, state: KeyState, id: Uint8Array | undefined]
+
 export interface Restored {
-  rows: Array<[string, KeyState]>
+  rows: RestoredRow[]
   clock: Hlc | undefined
   keys: Array<[string, Uint8Array]>
-  /** Records that did not decode (skipped, reported). */
+  /** Records (or entries of a chunk) that did not decode (skipped, reported). */
   bad: number
+}
+
+/** What compaction reads: the whole table, each key's state and item id (Table). */
+export interface PersistedTable {
+  readonly total: number
+  rows(): Iterable<[string, { readonly state: KeyState; readonly item: { readonly id: Uint8Array } }]>
+}
+
+interface Dirty {
+  readonly state: KeyState
+  readonly id: Uint8Array
 }
 
 /**
  * Writes the table to storage in batches: keys changed within one task go out in one
- * transaction (not one per key), relaxed durability for table data and strict for a batch that
- * holds this node's own writes (its leases). A failure is reported once and the table carries on
- * in memory (writes are not retried: the next change of a key writes it again).
+ * transaction (not one per key), as one record each, relaxed durability for table data and
+ * strict for a batch that holds this node's own writes (its leases). Once the per-key records
+ * pass a threshold (and on close, if worthwhile) the whole table is written as snapshot chunks
+ * instead, and every per-key record deleted, in one transaction: a restart then reads a few
+ * dozen records, not one per key. A failure is reported once and the table carries on in memory
+ * (writes are not retried: the next change of a key writes it again).
  */
 export class Persister {
   readonly #storage: StorageAdapter
   readonly #report: (err: P2PError) => void
-  readonly #dirty = new Map<string, KeyState>()
+  readonly #clock: Clock
+  readonly #dirty = new Map<string, Dirty>()
   readonly #extra = new Map<string, unknown>()
-  #clock: Hlc | undefined
+  /** Keys with a per-key record in storage (restored ones included, even those that did not decode). */
+  readonly #perKey = new Set<string>()
+  /** Snapshot chunks in storage: 's:0' … 's:<chunks - 1>'. */
+  #chunks = 0
+  /** Stored keys of the chunk prefix that are not 's:<n>' (skipped; deleted by the next compaction). */
+  readonly #stray = new Set<string>()
+  #table: PersistedTable | undefined
+  /** The compaction `follow` found due, in a task of its own (after the restored table is shown). */
+  #followTimer: TimerHandle | undefined
+  #hlc: Hlc | undefined
   #strict = false
   #scheduled = false
   #flushing: Promise<void> = Promise.resolve()
   #failed = false
   #closed = false
   flushes = 0
+  compactions = 0
 
-  constructor(storage: StorageAdapter, report: (err: P2PError) => void) {
+  constructor(storage: StorageAdapter, report: (err: P2PError) => void, clock: Clock = systemClock) {
     this.#storage = storage
     this.#report = report
+    this.#clock = clock
   }
 
   /** Whether storage failed (the table lives in memory only from then on). */
@@ -47,28 +93,54 @@ export class Persister {
     return this.#failed
   }
 
+  /** Reads the stored table: the chunks, then the per-key records over them (they are newer). */
   async restore(bounds: Bounds): Promise<Restored> {
-    const rows: Array<[string, KeyState]> = []
+    const byKey = new Map<string, RestoredRow>()
+    const perKey: RestoredRow[] = []
     let clock: Hlc | undefined
     const keys: Array<[string, Uint8Array]> = []
     let bad = 0
     for (const [key, record] of await this.#storage.loadAll()) {
       try {
         if (key === CLOCK) clock = stamp((record as unknown[])[0], (record as unknown[])[1])
-        else if (key.startsWith(KEY_PREFIX)) rows.push(decodeEntry(record, bounds))
-        else if (key.startsWith(PUBLIC_KEY_PREFIX) && record instanceof Uint8Array && record.length === 32) keys.push([key.slice(PUBLIC_KEY_PREFIX.length), record])
+        else if (key.startsWith(CHUNK_PREFIX)) {
+          const n = Number(key.slice(CHUNK_PREFIX.length))
+          if (!Number.isSafeInteger(n) || n < 0 || CHUNK_PREFIX + n !== key) {
+            this.#stray.add(key)
+            throw new TypeError('a chunk is s:<n>')
+          }
+          this.#chunks = Math.max(this.#chunks, n + 1)
+          bad += decodeChunk(record, bounds, byKey)
+        } else if (key.startsWith(KEY_PREFIX)) {
+          this.#perKey.add(key.slice(KEY_PREFIX.length))
+          perKey.push(decodeStored(record, bounds))
+        } else if (key.startsWith(PUBLIC_KEY_PREFIX) && record instanceof Uint8Array && record.length === 32) keys.push([key.slice(PUBLIC_KEY_PREFIX.length), record])
       } catch {
         bad++
       }
     }
-    return { rows, clock, keys, bad }
+    for (const row of perKey) byKey.set(row[0], row)
+    return { rows: [...byKey.values()], clock, keys, bad }
   }
 
-  /** Marks a key to be written; `own`: the change is this node's write (strict durability with leases). */
-  save(key: string, state: KeyState, clock: Hlc, own: boolean): void {
+  /**
+   * The table restored from this storage, now followed: compaction reads it. Compacts in a task of
+   * its own when the stored records are already past the threshold (a store of per-key records only).
+   */
+  follow(table: PersistedTable): void {
+    this.#table = table
+    if (!this.#compactionDue()) return
+    this.#followTimer = this.#clock.setTimeout(() => {
+      this.#followTimer = undefined
+      if (!this.#closed) this.#schedule()
+    }, 0)
+  }
+
+  /** Marks a key to be written; `id` its item id; `own`: the change is this node's write (strict durability with leases). */
+  save(key: string, state: KeyState, id: Uint8Array, clock: Hlc, own: boolean): void {
     if (this.#failed || this.#closed) return
-    this.#dirty.set(key, state)
-    this.#clock = clock
+    this.#dirty.set(key, { state, id })
+    this.#hlc = clock
     this.#strict ||= own
     this.#schedule()
   }
@@ -100,27 +172,66 @@ export class Persister {
     await this.#flushing
   }
 
+  /** Writes what is left, compacting when worthwhile (COMPACT_ON_CLOSE), then releases the storage. */
   async close(): Promise<void> {
+    this.#clock.clearTimeout(this.#followTimer)
     await this.flushed()
+    if (!this.#closed && !this.#failed && this.#table !== undefined && this.#perKey.size >= COMPACT_ON_CLOSE) {
+      this.#flushing = this.#flushing.then(() => this.#flush(true))
+      await this.#flushing
+    }
     this.#closed = true
     await this.#storage.close().catch(() => {})
   }
 
-  async #flush(): Promise<void> {
-    if ((this.#dirty.size === 0 && this.#extra.size === 0) || this.#failed) return
+  /** Whether the per-key records, with those about to be written, are past the threshold. */
+  #compactionDue(): boolean {
+    if (this.#table === undefined) return false
+    let records = this.#perKey.size
+    for (const key of this.#dirty.keys()) if (!this.#perKey.has(key)) records++
+    return records > Math.max(COMPACT_MIN, Math.floor(this.#table.total / 4))
+  }
+
+  async #flush(compact = false): Promise<void> {
+    if (this.#failed) return
+    compact ||= this.#compactionDue()
+    if (!compact && this.#dirty.size === 0 && this.#extra.size === 0) return
     const puts: Array<[string, unknown]> = [...this.#extra]
     this.#extra.clear()
-    for (const [key, state] of this.#dirty) {
-      puts.push([KEY_PREFIX + key, entryItems(key, state)])
-      if (puts.length >= MAX_ENTRIES * 8) break
+    const deletes: string[] = []
+    let chunks = this.#chunks
+    if (compact) {
+      // The table as it is now: every dirty key's state included.
+      const encoded = snapshotChunks(this.#table!)
+      chunks = encoded.length
+      encoded.forEach((chunk, n) => puts.push([CHUNK_PREFIX + n, chunk]))
+      for (let n = chunks; n < this.#chunks; n++) deletes.push(CHUNK_PREFIX + n)
+      for (const key of this.#perKey) deletes.push(KEY_PREFIX + key)
+      deletes.push(...this.#stray)
+      this.#dirty.clear()
+    } else {
+      for (const [key, { state, id }] of this.#dirty) {
+        puts.push([KEY_PREFIX + key, storedItems(key, state, id)])
+        if (puts.length >= MAX_ENTRIES * 8) break
+      }
+      for (const [key] of puts) {
+        if (!key.startsWith(KEY_PREFIX)) continue
+        this.#dirty.delete(key.slice(KEY_PREFIX.length))
+        this.#perKey.add(key.slice(KEY_PREFIX.length))
+      }
     }
-    for (const [key] of puts) this.#dirty.delete(key.slice(KEY_PREFIX.length))
-    if (this.#clock !== undefined) puts.push([CLOCK, [this.#clock.ms, this.#clock.counter]])
+    if (this.#hlc !== undefined) puts.push([CLOCK, [this.#hlc.ms, this.#hlc.counter]])
     const durability = this.#strict ? 'strict' : 'relaxed'
     this.#strict = false
     try {
-      await this.#storage.writeBatch({ puts, durability })
+      await this.#storage.writeBatch({ puts, deletes, durability })
       this.flushes++
+      if (compact) {
+        this.compactions++
+        this.#perKey.clear()
+        this.#stray.clear()
+        this.#chunks = chunks
+      }
     } catch (err: unknown) {
       this.#failed = true
       this.#dirty.clear()
@@ -128,4 +239,84 @@ export class Persister {
       this.#report(err instanceof P2PError ? err : new StorageError('STORAGE_FAILED', 'the sync table could not be stored; it carries on in memory', { cause: err }))
     }
   }
+}
+
+/** A key as stored: the entry as transferred, then its item id. */
+function storedItems(key: string, state: KeyState, id: Uint8Array): unknown[] {
+  // Structured clone copies a view's whole buffer: a signature decoded from a frame or a chunk is
+  // a view into it, so it is copied out, to store its own bytes only.
+  return own([...entryItems(key, state), id]) as unknown[]
+}
+
+/** `v` with every Uint8Array view of a larger buffer copied out (values are wire values: arrays, plain objects). */
+function own(v: unknown): unknown {
+  if (v instanceof Uint8Array) return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : v.slice()
+  if (Array.isArray(v)) return v.map(own)
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) out[k] = own(x)
+    return out
+  }
+  return v
+}
+
+/** One stored entry, [key, checkpoint | nil, [write, ...], id?] (records written before ids had none). */
+function decodeStored(e: unknown, bounds: Bounds): RestoredRow {
+  if (Array.isArray(e) && e.length === 4) {
+    const id: unknown = e[3]
+    if (!(id instanceof Uint8Array) || id.length !== ID_BYTES) throw new TypeError('a stored entry ends with its 16-byte item id')
+    return [...decodeEntry(e.slice(0, 3), bounds), id]
+  }
+  return [...decodeEntry(e, bounds), undefined]
+}
+
+/** Adds a chunk's entries to `rows`; returns how many did not decode (all of them, counted as one, if the chunk does not unpack). */
+function decodeChunk(record: unknown, bounds: Bounds, rows: Map<string, RestoredRow>): number {
+  if (!(record instanceof Uint8Array)) throw new TypeError('a snapshot chunk is bytes')
+  const entries = unpackArray(record, { maxItems: record.length, maxDepth: 1_000, maxBytes: record.length })
+  let bad = 0
+  for (const e of entries) {
+    try {
+      const row = decodeStored(e, bounds)
+      rows.set(row[0], row)
+    } catch {
+      bad++
+    }
+  }
+  return bad
+}
+
+/** The table as chunks: msgpack arrays of stored entries, CHUNK_ENTRIES at most, closed past about CHUNK_BYTES. */
+function snapshotChunks(table: PersistedTable): Uint8Array[] {
+  const chunks: Uint8Array[] = []
+  let entries: unknown[][] = []
+  let bytes = 0
+  for (const [key, row] of table.rows()) {
+    const entry = [...entryItems(key, row.state), row.item.id]
+    entries.push(entry)
+    bytes += roughBytes(entry)
+    if (entries.length < CHUNK_ENTRIES && bytes < CHUNK_BYTES) continue
+    chunks.push(packArray(entries))
+    entries = []
+    bytes = 0
+  }
+  if (entries.length > 0) chunks.push(packArray(entries))
+  return chunks
+}
+
+/** About the msgpack size of a stored entry, without encoding it (one encoding a chunk is much cheaper than one an entry). */
+function roughBytes(v: unknown): number {
+  if (typeof v === 'string') return v.length + 5 // exact for ASCII
+  if (v instanceof Uint8Array) return v.length + 5
+  if (Array.isArray(v)) {
+    let n = 3
+    for (const x of v) n += roughBytes(x)
+    return n
+  }
+  if (typeof v === 'object' && v !== null) {
+    let n = 3
+    for (const [k, x] of Object.entries(v)) n += k.length + 1 + roughBytes(x)
+    return n
+  }
+  return typeof v === 'number' ? 5 : 1
 }

@@ -84,9 +84,24 @@ export class Table {
     return this.#set(key, row, state, id)
   }
 
-  /** A state restored from storage, trusted as this node wrote it. */
-  restore(key: string, state: KeyState): Change {
-    return this.#set(key, this.#rows.get(key), mergeKeys(EMPTY_KEY, state, this.rules))
+  /**
+   * States restored from storage, trusted as this node wrote them, each with its stored item id
+   * (undefined: computed here, as it is when the rules fold the state anew or the key is already
+   * here, merged with what came meanwhile). The item listener is not called: the caller rebuilds
+   * its index from `rows()` once (AntiEntropy.rebuild). One change per row, in order.
+   */
+  restoreAll(rows: Iterable<readonly [key: string, state: KeyState, id: Uint8Array | undefined]>): Change[] {
+    const changes: Change[] = []
+    for (const [key, stored, storedId] of rows) {
+      const row = this.#rows.get(key)
+      const state = mergeKeys(row?.state ?? EMPTY_KEY, stored, this.rules)
+      const id = row === undefined && storedId !== undefined && sameState(state, stored) ? storedId : keyStateDigest(key, state)
+      const resolved = resolve(state, this.rules)
+      this.#rows.set(key, { state, resolved, item: { time: keyTime(state), id } })
+      this.#live += (resolved.value !== undefined ? 1 : 0) - (row?.resolved.value !== undefined ? 1 : 0)
+      changes.push({ key, before: row?.resolved, after: resolved })
+    }
+    return changes
   }
 
   #set(key: string, row: Row | undefined, state: KeyState, id = keyStateDigest(key, state)): Change {
@@ -97,6 +112,11 @@ export class Table {
     this.#onItem(key, row?.item, item)
     return { key, before: row?.resolved, after: resolved }
   }
+}
+
+/** Whether `a` holds the very checkpoint and writes of `b` (nothing folded, dropped or reordered). */
+function sameState(a: KeyState, b: KeyState): boolean {
+  return a.base === b.base && a.log.length === b.log.length && a.log.every((w, i) => w === b.log[i])
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,0 +1,327 @@
+import { describe, expect, it } from 'vitest'
+import { StorageError } from '../errors.js'
+import { MemoryStorage } from '../storage/memory-storage.js'
+import type { StorageAdapter } from '../storage/adapter.js'
+import { FakeClock } from '../testing/fake-clock.js'
+import { SimNetwork } from '../testing/sim-network.js'
+import { simDisk, simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
+import { packArray, unpackArray } from '../wire/payload.js'
+import type { P2PError } from '../errors.js'
+import { keyStateDigest, type KeyState, type SyncRules } from './key-state.js'
+import { entryItems } from './messages.js'
+import { CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, Persister, type Restored } from './persister.js'
+import { Table } from './table.js'
+import type { Write } from './write.js'
+
+const RULES: SyncRules = { leasing: false, leaseMs: 1_000, maxDriftMs: 100, maxHistory: 3 }
+const BOUNDS = { maxKeyBytes: 1_024, maxValueBytes: 65_536 }
+const WRITERS = ['A', 'B', 'Cw']
+const CLOCK = { ms: 1_800_000_000_000, counter: 7 }
+
+/** The i-th write of key i: every kind of value, signatures on some, several writes on some keys (checkpoints: maxHistory 3). */
+function writeOf(i: number, version: number): Write {
+  const stamp = { ms: 1_000_000 + i * 10 + version, counter: version % 2 }
+  const writer = WRITERS[(i + version) % WRITERS.length]!
+  const sig = i % 3 === 0 ? { sig: Uint8Array.from({ length: 64 }, (_, j) => (i + j) & 0xff) } : {}
+  switch (i % 6) {
+    case 0:
+      return { kind: 'set', stamp, writer, value: `value ${i}.${version}`, ...sig }
+    case 1:
+      return { kind: 'set', stamp, writer, value: { n: 2 ** 40 + i, half: 0.5, list: [1, 'two', { three: true }], bytes: Uint8Array.of(i & 0xff, 1, 2) }, ...sig }
+    case 2:
+      return { kind: 'delta', stamp, writer, value: { [`f${version}`]: i }, ...sig }
+    case 3:
+      return version % 2 === 0 ? { kind: 'set', stamp, writer, value: -i, ...sig } : { kind: 'delete', stamp, writer, ...sig }
+    case 4:
+      return { kind: 'set', stamp, writer, value: Uint8Array.of(9, 8, 7, i & 0xff), ...sig }
+    default:
+      return { kind: 'set', stamp, writer, value: 'é€😀'.repeat(i % 5), ...sig }
+  }
+}
+
+/** Writes keys [from, to) (`writes` writes each) into the table, saving each change. */
+function fill(table: Table, persister: Persister, from: number, to: number, writes = 1, firstVersion = 0): void {
+  for (let i = from; i < to; i++) {
+    const key = `key ${i}`
+    for (let v = firstVersion; v < firstVersion + (i % 7 === 0 ? writes + 4 : writes); v++) {
+      table.insert(key, writeOf(i, v))
+      const row = table.row(key)!
+      persister.save(key, row.state, row.item.id, CLOCK, false)
+    }
+  }
+}
+
+/** `storage` as a page's IndexedDB: it outlives a persister's close(). */
+function lasting(storage: MemoryStorage): StorageAdapter {
+  return { loadAll: () => storage.loadAll(), writeBatch: (batch) => storage.writeBatch(batch), clear: () => storage.clear(), close: async () => {} }
+}
+
+async function started(): Promise<{ storage: MemoryStorage; persister: Persister; table: Table; reports: P2PError[] }> {
+  const storage = new MemoryStorage()
+  const reports: P2PError[] = []
+  const persister = new Persister(lasting(storage), (err) => reports.push(err))
+  await persister.restore(BOUNDS)
+  const table = new Table(RULES, 100_000)
+  persister.follow(table)
+  return { storage, persister, table, reports }
+}
+
+async function storedKeys(storage: StorageAdapter): Promise<string[]> {
+  return (await storage.loadAll()).map(([key]) => key)
+}
+
+const count = (keys: string[], prefix: string) => keys.filter((k) => k.startsWith(prefix)).length
+
+/** Restored rows by key, as comparable data. */
+function byKey(restored: Restored): Map<string, { state: KeyState; id: Uint8Array | undefined }> {
+  return new Map(restored.rows.map(([key, state, id]) => [key, { state, id }]))
+}
+
+/** The table's rows as restored rows should read. */
+function tableRows(table: Table): Map<string, { state: KeyState; id: Uint8Array | undefined }> {
+  return new Map(Array.from(table.rows(), ([key, row]) => [key, { state: row.state, id: row.item.id }]))
+}
+
+describe('Persister: snapshot chunks and per-key records', () => {
+  it('writes one record per key until the threshold, then the whole table as chunks in one batch', async () => {
+    const { storage, persister, table } = await started()
+    fill(table, persister, 0, COMPACT_MIN, 2)
+    await persister.flushed()
+    let keys = await storedKeys(storage)
+    expect([count(keys, 'k:'), count(keys, 's:'), persister.compactions]).toEqual([COMPACT_MIN, 0, 0])
+    fill(table, persister, COMPACT_MIN, COMPACT_MIN + 1)
+    await persister.flushed()
+    keys = await storedKeys(storage)
+    expect(persister.compactions).toBe(1)
+    expect(count(keys, 'k:')).toBe(0)
+    expect(keys.filter((k) => !k.startsWith('s:'))).toEqual(['hlc'])
+    const chunks = (await storage.loadAll()).filter(([key]) => key.startsWith('s:')).map(([, chunk]) => chunk as Uint8Array)
+    expect(keys.filter((k) => k.startsWith('s:')).sort()).toEqual(chunks.map((_, n) => `s:${n}`).sort())
+    const entries = chunks.map((c) => unpackArray(c, { maxItems: c.length, maxDepth: 100, maxBytes: c.length }))
+    expect(entries.reduce((n, e) => n + e.length, 0)).toBe(COMPACT_MIN + 1)
+    expect(entries.every((e) => e.length <= CHUNK_ENTRIES)).toBe(true)
+    const restored = await new Persister(storage, () => {}).restore(BOUNDS)
+    expect(restored.bad).toBe(0)
+    expect(byKey(restored)).toEqual(tableRows(table))
+    expect(restored.clock).toEqual(CLOCK)
+  })
+
+  it('a chunk closes past CHUNK_BYTES (large values: fewer entries a chunk)', async () => {
+    const { storage, persister, table } = await started()
+    for (let i = 0; i < 300; i++) {
+      table.insert(`big ${i}`, { kind: 'set', stamp: { ms: 1_000 + i, counter: 0 }, writer: 'A', value: 'x'.repeat(10_000) })
+      persister.save(`big ${i}`, table.row(`big ${i}`)!.state, table.row(`big ${i}`)!.item.id, CLOCK, false)
+    }
+    await persister.close() // 300 per-key records: compacted on close
+    const chunks = (await storage.loadAll()).filter(([key]) => key.startsWith('s:')).map(([, chunk]) => chunk as Uint8Array)
+    expect(chunks.length).toBeGreaterThan(60)
+    for (const c of chunks) expect(c.length).toBeLessThan(CHUNK_BYTES + 10_100)
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
+  })
+
+  it('after compaction, restore gives exactly the rows, ids, clock and writers\' keys it gave before', async () => {
+    const { storage, persister, table } = await started()
+    fill(table, persister, 0, 400, 3)
+    persister.savePublicKey('A', new Uint8Array(32).fill(1))
+    persister.savePublicKey('B', new Uint8Array(32).fill(2))
+    await persister.flushed()
+    const before = await new Persister(storage, () => {}).restore(BOUNDS)
+    expect(count(await storedKeys(storage), 'k:')).toBe(400)
+    await persister.close() // 400 ≥ COMPACT_ON_CLOSE
+    const keys = await storedKeys(storage)
+    expect([count(keys, 'k:'), count(keys, 's:') > 0, count(keys, 'pk:')]).toEqual([0, true, 2])
+    const after = await new Persister(storage, () => {}).restore(BOUNDS)
+    expect(byKey(after)).toEqual(byKey(before))
+    expect(byKey(after)).toEqual(tableRows(table))
+    expect([after.clock, after.keys, after.bad]).toEqual([before.clock, before.keys, 0])
+    // The stored ids are the ids a table computes.
+    for (const [key, state, id] of after.rows) expect(id).toEqual(keyStateDigest(key, state))
+  })
+
+  it('per-key records written after a snapshot override it; a later compaction drops chunks past the new count', async () => {
+    const { storage, persister, table } = await started()
+    fill(table, persister, 0, COMPACT_MIN + 1)
+    await persister.flushed()
+    expect(persister.compactions).toBe(1)
+    const chunksBefore = count(await storedKeys(storage), 's:')
+    fill(table, persister, 0, 40, 2, 5) // newer writes to 40 keys
+    await persister.flushed()
+    expect(count(await storedKeys(storage), 'k:')).toBe(40)
+    const restored = await new Persister(storage, () => {}).restore(BOUNDS)
+    expect(byKey(restored)).toEqual(tableRows(table))
+    expect(byKey(restored).get('key 1')!.state.log.at(-1)!.stamp.counter).toBe(0) // version 6: counter 0
+    expect(byKey(restored).get('key 1')!.state.log.at(-1)!.stamp.ms).toBe(1_000_016)
+
+    // A smaller table on the same storage (a later session): its snapshot has fewer chunks, the rest go.
+    const again = new Persister(lasting(storage), () => {})
+    await again.restore(BOUNDS)
+    const small = new Table(RULES, 100_000)
+    again.follow(small)
+    fill(small, again, 0, 300)
+    await again.close()
+    const keys = await storedKeys(storage)
+    const chunks = keys.filter((k) => k.startsWith('s:'))
+    expect(chunks.length).toBeLessThan(chunksBefore)
+    expect(chunks.sort()).toEqual(chunks.map((_, n) => `s:${n}`).sort())
+    expect(count(keys, 'k:')).toBe(0)
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(small))
+  })
+
+  it('an old store (per-key records without ids) restores, ids computed; past the threshold it is compacted in a task of its own', async () => {
+    const source = new Table(RULES, 100_000)
+    const storage = new MemoryStorage()
+    const puts: Array<[string, unknown]> = [['hlc', [CLOCK.ms, CLOCK.counter]]]
+    for (let i = 0; i < COMPACT_MIN + 100; i++) {
+      for (let v = 0; v < 2; v++) source.insert(`key ${i}`, writeOf(i, v))
+      puts.push([`k:key ${i}`, entryItems(`key ${i}`, source.row(`key ${i}`)!.state)])
+    }
+    await storage.writeBatch({ puts })
+    const clock = new FakeClock()
+    const persister = new Persister(lasting(storage), () => {}, clock)
+    const restored = await persister.restore(BOUNDS)
+    expect([restored.rows.length, restored.bad, restored.rows.every(([, , id]) => id === undefined)]).toEqual([COMPACT_MIN + 100, 0, true])
+    const table = new Table(RULES, 100_000)
+    table.restoreAll(restored.rows)
+    expect(tableRows(table)).toEqual(tableRows(source))
+    persister.follow(table)
+    await persister.flushed()
+    expect(persister.compactions).toBe(0) // not in the task that restores
+    await clock.runAllAsync()
+    await persister.flushed()
+    expect(persister.compactions).toBe(1)
+    expect(count(await storedKeys(storage), 'k:')).toBe(0)
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(source))
+  })
+
+  it('records and chunk entries that do not decode are skipped and counted; the rest restores', async () => {
+    const { storage, persister, table } = await started()
+    fill(table, persister, 0, 300)
+    await persister.close()
+    const good = entryItems('fine', { base: undefined, log: [writeOf(0, 0)] })
+    const id = keyStateDigest('fine', { base: undefined, log: [writeOf(0, 0)] })
+    await storage.writeBatch({
+      puts: [
+        ['k:junk', [1, 2, 3]], // not an entry
+        ['k:short id', [...entryItems('short id', { base: undefined, log: [writeOf(1, 0)] }), new Uint8Array(15)]],
+        ['k:bad writer', ['bad writer', null, [[0, 5, 0, 'not base58!', 'v']]]],
+        ['s:x', packArray([good])], // not s:<n>
+        ['s:98', 'not bytes'],
+        ['s:99', Uint8Array.of(0xc1, 0xc1)], // not msgpack
+        ['s:100', packArray([[...good, id], ['half', null], 7])], // one good entry, two bad
+      ],
+    })
+    const restored = await new Persister(storage, () => {}).restore(BOUNDS)
+    expect(restored.bad).toBe(8)
+    const rows = byKey(restored)
+    expect(rows.get('fine')).toEqual({ state: { base: undefined, log: [writeOf(0, 0)] }, id })
+    expect(rows.size).toBe(301)
+    expect([...rows.keys()].filter((k) => !k.startsWith('key '))).toEqual(['fine'])
+    // The next compaction keeps what decoded and drops the rest.
+    const again = new Persister(lasting(storage), () => {})
+    const table2 = new Table(RULES, 100_000)
+    table2.restoreAll((await again.restore(BOUNDS)).rows)
+    again.follow(table2)
+    fill(table2, again, 0, 300, 1, 3)
+    await again.close()
+    const keys = await storedKeys(storage)
+    expect(keys.filter((k) => !k.startsWith('s:'))).toEqual(['hlc'])
+    const last = await new Persister(lasting(storage), () => {}).restore(BOUNDS)
+    expect([last.bad, last.rows.length]).toEqual([0, 301])
+    expect(byKey(last)).toEqual(tableRows(table2))
+  })
+
+  it('a failure during compaction is reported once; nothing of it is written, and later saves write nothing', async () => {
+    let fail = false
+    let writes = 0
+    const storage = new MemoryStorage({ failWith: () => (writes++, fail ? new StorageError('STORAGE_QUOTA', 'quota exceeded') : undefined) })
+    const reports: P2PError[] = []
+    const persister = new Persister(lasting(storage), (err) => reports.push(err))
+    await persister.restore(BOUNDS)
+    const table = new Table(RULES, 100_000)
+    persister.follow(table)
+    fill(table, persister, 0, COMPACT_MIN)
+    await persister.flushed()
+    const stored = await storage.loadAll()
+    fail = true
+    fill(table, persister, COMPACT_MIN, COMPACT_MIN + 10)
+    await persister.flushed()
+    expect(reports.map((e) => e.code)).toEqual(['STORAGE_QUOTA'])
+    expect(persister.failed).toBe(true)
+    const attempts = writes
+    fill(table, persister, 0, 10, 1, 9)
+    await persister.close()
+    expect(writes).toBe(attempts)
+    expect(reports).toHaveLength(1)
+    expect(await storage.loadAll()).toEqual(stored)
+  })
+})
+
+describe('SyncSocket restoring from chunks', () => {
+  const START = 1_800_000_000_000
+  const OPTIONS = { leasing: false, security: 'unsigned' as const }
+
+  async function started(sim: SimNetwork, node: SimSyncNode): Promise<void> {
+    let ready = false
+    void node.table.ready().then(() => (ready = true))
+    expect(await sim.runUntil(() => ready)).toBe(true)
+  }
+
+  it('restores the table with its stored ids: reconciling with a peer that holds the same keys sends no entries', async () => {
+    const sim = new SimNetwork({ seed: 20261231, latency: { min: 1, max: 20 }, startTime: START })
+    const disk = simDisk()
+    const a = await simSyncNode(sim, [], OPTIONS)
+    await started(sim, a)
+    const b = await simSyncNode(sim, [a.id], OPTIONS, { storage: disk.storage })
+    await started(sim, b)
+    await a.table.update(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`key ${i}`, { i, text: `value ${i}` }])))
+    await a.table.delete('key 7')
+    expect(await sim.runUntil(() => b.table.size === 299 && b.table.has('key 299') && !b.table.has('key 7'))).toBe(true)
+    await b.table.close() // 300 per-key records: compacted on close
+    const records = await [...disk.stores.values()][0]!.loadAll()
+    expect(records.filter(([key]) => key.startsWith('k:'))).toEqual([])
+    expect(records.filter(([key]) => key.startsWith('s:')).length).toBeGreaterThan(0)
+
+    const again = await simSyncNode(sim, [a.id], OPTIONS, { storage: disk.storage, identity: b.identity })
+    await again.table.restored()
+    expect([...again.table.entries()].sort()).toEqual([...a.table.entries()].sort())
+    expect(again.table.meta('key 1')?.source).toBe('restore')
+    expect([again.table.has('key 7'), again.table.meta('key 7')?.gen]).toEqual([false, 2]) // the tombstone
+    const sentBefore = a.table.syncStats.entriesSent
+    let synced = false
+    void again.table.synced().then(() => (synced = true))
+    expect(await sim.runUntil(() => synced)).toBe(true)
+    expect(again.table.syncStats.reconciliations).toBeGreaterThan(0)
+    expect([again.table.syncStats.entriesReceived, again.table.syncStats.entriesSent, a.table.syncStats.entriesSent - sentBefore]).toEqual([0, 0, 0])
+    // Still in step afterwards: a change on either side arrives.
+    await a.table.set('key 1', 'changed')
+    await again.table.set('key 2', 'changed too')
+    expect(await sim.runUntil(() => again.table.get('key 1') === 'changed' && a.table.get('key 2') === 'changed too')).toBe(true)
+  })
+
+  it('storage that fails when an old store is compacted after restore: reported once, the table carries on in memory', async () => {
+    const sim = new SimNetwork({ seed: 20261232, latency: { min: 1, max: 20 }, startTime: START })
+    const source = new Table({ leasing: false, leaseMs: 1, maxDriftMs: 180_000, maxHistory: 32 }, 100_000)
+    const puts: Array<[string, unknown]> = []
+    for (let i = 0; i < COMPACT_MIN + 10; i++) {
+      source.insert(`key ${i}`, { kind: 'set', stamp: { ms: START - 1_000 + i, counter: 0 }, writer: 'A', value: i })
+      puts.push([`k:key ${i}`, entryItems(`key ${i}`, source.row(`key ${i}`)!.state)])
+    }
+    let full = false
+    const storage = new MemoryStorage({ failWith: () => (full ? new StorageError('STORAGE_QUOTA', 'quota exceeded') : undefined) })
+    await storage.writeBatch({ puts })
+    full = true
+    const node = await simSyncNode(sim, [], OPTIONS, { storage: () => storage })
+    const errors: string[] = []
+    node.table.on('error', (e) => errors.push(e.code))
+    await started(sim, node)
+    expect(node.table.size).toBe(COMPACT_MIN + 10)
+    await sim.runFor(1_000)
+    expect(errors).toEqual(['STORAGE_QUOTA'])
+    await node.table.set('new', 1)
+    await node.table.set('key 3', 'changed')
+    await sim.runFor(1_000)
+    expect([node.table.get('new'), node.table.get('key 3'), node.table.size]).toEqual([1, 'changed', COMPACT_MIN + 11])
+    expect(errors).toEqual(['STORAGE_QUOTA'])
+    expect((await storage.loadAll()).length).toBe(COMPACT_MIN + 10) // as it was
+  })
+})
