@@ -1,4 +1,5 @@
 import { SyncError, type P2PError } from '../errors.js'
+import { binaryKey } from '../util/bytes.js'
 import type { MeshPort } from '../mesh/protocol.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import type { KeyState } from './key-state.js'
@@ -100,10 +101,10 @@ export class AntiEntropy {
   itemChanged(key: string, before: Item | undefined, after: Item): void {
     if (before !== undefined) {
       this.#store.remove(before)
-      this.#keyOf.delete(idKey(before.id))
+      this.#keyOf.delete(binaryKey(before.id))
     }
     this.#store.insert(after)
-    this.#keyOf.set(idKey(after.id), key)
+    this.#keyOf.set(binaryKey(after.id), key)
   }
 
   /**
@@ -117,7 +118,7 @@ export class AntiEntropy {
     this.#keyOf.clear()
     const sorted = new RbsrStore(list.map(([, item]) => item)).snapshot()
     for (let i = 0; i < sorted.size; i++) this.#store.insert({ time: sorted.time(i), id: sorted.id(i) })
-    for (const [key, item] of list) this.#keyOf.set(idKey(item.id), key)
+    for (const [key, item] of list) this.#keyOf.set(binaryKey(item.id), key)
   }
 
   /** A link formed: the side with the smaller id starts. */
@@ -282,7 +283,7 @@ export class AntiEntropy {
   #keysOf(ids: Iterable<Uint8Array>): string[] {
     const keys: string[] = []
     for (const id of ids) {
-      const key = this.#keyOf.get(idKey(id))
+      const key = this.#keyOf.get(binaryKey(id))
       if (key !== undefined) keys.push(key)
     }
     return keys
@@ -381,9 +382,6 @@ export class AntiEntropy {
   }
 }
 
-function idKey(id: Uint8Array): string {
-  return String.fromCharCode(...id)
-}
 
 /** A quick upper estimate of an entry's msgpack size, without encoding it. */
 function approximateBytes(v: unknown): number {
