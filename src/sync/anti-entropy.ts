@@ -42,6 +42,7 @@ interface Session {
   timer: TimerHandle | undefined
   /** Resolved when the session ends: true when complete, false when dropped. */
   ended: (complete: boolean) => void
+  complete: boolean
   readonly done: Promise<boolean>
 }
 
@@ -57,6 +58,9 @@ export const MAX_ROUNDS = 256
  * the order, needs no finding once its new state has arrived. A session of the whole set follows.
  */
 export const TAIL_ITEMS = 512
+
+/** How long a newcomer waits for the session of the whole set that follows a tail session, before it lets its other sessions go on. */
+export const WHOLE_WAIT_MS = 10_000
 
 export function tailOf(size: number): number | undefined {
   const tail = Math.max(TAIL_ITEMS, Math.ceil(size / 16))
@@ -81,11 +85,13 @@ export class AntiEntropy {
   /** Peers that taught this node something, to pass on to the others once their session ends. */
   readonly #teachers = new Set<string>()
   /**
-   * The session in which this node, its table empty when it began, receives a whole table. Until
-   * it ends, every other session waits (`#deferred`): one neighbour sends the table once, instead
-   * of every neighbour of a newcomer sending it all at the same time.
+   * The peer from which this node, its table empty when the session began, receives a whole
+   * table, and the session. Until it ends, every other session waits (`#deferred`): one neighbour
+   * sends the table once, instead of every neighbour of a newcomer sending it all at the same
+   * time. When that peer began with its newest items (a tail session), the wait lasts until its
+   * session of the whole set (`session` undefined in between, for at most WHOLE_WAIT_MS).
    */
-  #bulk: Session | undefined
+  #bulk: { peer: string; session: Session | undefined; timer?: TimerHandle } | undefined
   #deferred: Array<() => void> = []
   #waiters: Array<() => void> = []
   #stopped = false
@@ -131,6 +137,7 @@ export class AntiEntropy {
     this.#teachers.delete(id)
     this.#merging.delete(id)
     for (const [k, s] of this.#sessions) if (s.peer === id) this.#drop(k)
+    if (this.#bulk?.peer === id) this.#release()
     this.#wake()
   }
 
@@ -165,7 +172,7 @@ export class AntiEntropy {
       if (!rbsr.whole) return session.done.then((complete) => (complete && !this.#stopped ? this.start(peer, true) : complete))
     } else {
       // An empty table asks for everything and has nothing to send.
-      this.#bulk = session
+      this.#bulk = { peer, session }
       this.#send(session, F.retrieve, sid, [])
       this.#finish(session)
     }
@@ -221,7 +228,7 @@ export class AntiEntropy {
     const k = `${peer} ${sid}`
     let ended!: (complete: boolean) => void
     const done = new Promise<boolean>((resolve) => (ended = resolve))
-    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, done }
+    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, done }
     session.timer = this.#host.clock.setTimeout(() => {
       if (this.#sessions.get(k) === session) this.#drop(k)
     }, SESSION_TIMEOUT_MS)
@@ -233,8 +240,12 @@ export class AntiEntropy {
     let session = this.#sessions.get(`${from} ${sid}`)
     if (session === undefined) {
       session = this.#open(from, sid, 'responder', new RbsrSession(this.#store, 'responder', { frameBytes: this.#host.frameBytes }))
-      // An empty table answering: the peer will send it everything.
-      if (this.#store.size === 0) this.#bulk = session
+      // An empty table answering: the peer will send it everything (after its newest items, when
+      // it began with those: then this is its session of the whole set).
+      if (this.#store.size === 0 || (this.#bulk?.peer === from && this.#bulk.session === undefined)) {
+        this.#host.clock.clearTimeout(this.#bulk?.timer)
+        this.#bulk = { peer: from, session }
+      }
     }
     if (session.rbsr === undefined) return
     if (++session.rounds > MAX_ROUNDS) {
@@ -303,24 +314,33 @@ export class AntiEntropy {
     this.#host.clock.clearTimeout(session.timer)
     this.#sessions.delete(k)
     session.ended(false)
-    if (this.#bulk === session) {
-      // The whole table is here (or its sender left): the sessions that waited go on.
-      this.#bulk = undefined
-      const deferred = this.#deferred
-      this.#deferred = []
-      for (const go of deferred) go()
-    }
+    if (this.#bulk?.session !== session) return
+    if (session.complete && session.rbsr?.whole === false && !this.#stopped) {
+      // Its newest items are here; its session of the whole set follows at once.
+      this.#bulk = { peer: session.peer, session: undefined, timer: this.#host.clock.setTimeout(() => this.#release(), WHOLE_WAIT_MS) }
+    } else this.#release()
+  }
+
+  /** The whole table is here (or its sender left): the sessions that waited go on. */
+  #release(): void {
+    this.#host.clock.clearTimeout(this.#bulk?.timer)
+    this.#bulk = undefined
+    const deferred = this.#deferred
+    this.#deferred = []
+    for (const go of deferred) go()
   }
 
   /** Ends every session (the socket is closing). */
   stop(): void {
     this.#stopped = true
     for (const k of [...this.#sessions.keys()]) this.#drop(k)
+    this.#release()
   }
 
   #complete(session: Session): void {
     const k = `${session.peer} ${session.sid}`
     if (!session.doneSent || !session.doneReceived || this.#sessions.get(k) !== session) return
+    session.complete = true
     session.ended(true)
     this.#drop(k)
     // Pass on what this session taught: the other neighbours may lack it too (a heal, a newcomer's

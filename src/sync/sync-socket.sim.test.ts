@@ -91,6 +91,30 @@ describe('SyncSocket on the simulated network', () => {
     }
   })
 
+  it('a newcomer linked to several neighbours receives a table larger than the tail once, whoever starts', async () => {
+    // 1,200 keys: more than a first session's tail (512), so a neighbour that starts with its
+    // newest items is followed by its session of the whole set, and the others wait for both.
+    for (let round = 0; round < 3; round++) {
+      const sim = new SimNetwork({ seed: SEED + 50 + round, latency: { min: 1, max: 20 }, startTime: START })
+      const nodes = await network(sim, 4, { leasing: false, security: 'unsigned' })
+      for (let i = 0; i < 1_200; i += 100) {
+        const values: Record<string, string> = {}
+        for (let j = i; j < i + 100; j++) values[`key${j}`] = `value ${j}`
+        void nodes[i % 4]!.table.update(values)
+        await sim.runFor(50)
+      }
+      expect(await sim.runUntil(() => nodes.every((n) => n.table.size === 1_200))).toBe(true)
+      const late = await simSyncNode(sim, nodes.map((n) => n.id), { leasing: false, security: 'unsigned' })
+      await started(sim, late)
+      let synced = false
+      void late.table.synced().then(() => (synced = true))
+      expect(await sim.runUntil(() => synced && late.table.peers.length === 4)).toBe(true)
+      await sim.runFor(10_000) // every session the links started has ended: no late duplicate goes uncounted
+      expect(late.table.size).toBe(1_200)
+      expect(late.table.syncStats.entriesReceived).toBe(1_200)
+    }
+  })
+
   it('a newcomer receives the whole table; a partitioned pair converges after the heal', async () => {
     const sim = new SimNetwork({ seed: SEED + 2, latency: { min: 1, max: 20 }, startTime: START })
     const nodes = await network(sim, 4, { leasing: false, security: 'unsigned' })
