@@ -127,9 +127,9 @@ export class AntiEntropy {
     for (const [key, item] of list) this.#keyOf.set(binaryKey(item.id), key)
   }
 
-  /** A link formed: the side with the smaller id starts. */
+  /** A link formed: the side with the smaller id starts (a new link may well differ: no probe). */
   peer(id: string): void {
-    if (this.#host.port.id < id) this.start(id)
+    if (this.#host.port.id < id) void this.start(id, { probe: false })
   }
 
   peerLeft(id: string): void {
@@ -149,9 +149,11 @@ export class AntiEntropy {
 
   /**
    * Starts reconciling with a neighbour: the newest items first, then the whole set (`whole`:
-   * that one only). Resolves when the sessions end (true: complete, false: dropped).
+   * that one only). `probe` (default): open with one fingerprint of the range, for replicas
+   * likely equal (a few bytes when they are; the whole set's session always does). Resolves when
+   * the sessions end (true: complete, false: dropped).
    */
-  start(peer: string, whole = false): Promise<boolean> {
+  start(peer: string, { whole = false, probe = true }: { whole?: boolean; probe?: boolean } = {}): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false)
     if (this.#bulk !== undefined && this.#bulk.peer !== peer) {
       // After the whole table has arrived; by then a session with that peer may be under way.
@@ -159,7 +161,7 @@ export class AntiEntropy {
         this.#deferred.push(() => {
           if (!this.#host.port.peers.includes(peer)) return resolve(false)
           const under = [...this.#sessions.values()].find((s) => s.peer === peer)
-          void (under?.done ?? this.start(peer)).then(resolve)
+          void (under?.done ?? this.start(peer, { whole, probe })).then(resolve)
         }),
       )
     }
@@ -168,8 +170,8 @@ export class AntiEntropy {
     const rbsr = empty ? undefined : new RbsrSession(this.#store, 'initiator', { frameBytes: this.#host.frameBytes })
     const session = this.#open(peer, sid, 'initiator', rbsr)
     if (rbsr !== undefined) {
-      this.#send(session, F.reconcile, sid, rbsr.initiate(whole ? undefined : tailOf(this.#store.size)))
-      if (!rbsr.whole) return session.done.then((complete) => (complete && !this.#stopped ? this.start(peer, true) : complete))
+      this.#send(session, F.reconcile, sid, rbsr.initiate(whole ? undefined : tailOf(this.#store.size), whole || probe ? 'probe' : 'split'))
+      if (!rbsr.whole) return session.done.then((complete) => (complete && !this.#stopped ? this.start(peer, { whole: true }) : complete))
     } else {
       // An empty table asks for everything and has nothing to send.
       this.#bulk = { peer, session }

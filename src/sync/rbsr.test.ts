@@ -28,13 +28,13 @@ interface Outcome {
 }
 
 /** Runs one reconciliation to its end, checking every message against the frame. */
-function reconcile(a: RbsrStore | Iterable<RbsrItem>, b: RbsrStore | Iterable<RbsrItem>, options: RbsrOptions = {}, tail?: number): Outcome {
+function reconcile(a: RbsrStore | Iterable<RbsrItem>, b: RbsrStore | Iterable<RbsrItem>, options: RbsrOptions = {}, tail?: number, opening: 'split' | 'probe' = 'split'): Outcome {
   const frame = options.frameBytes ?? RBSR_DEFAULTS.frameBytes
   const store = (x: RbsrStore | Iterable<RbsrItem>): RbsrStore => (x instanceof RbsrStore ? x : new RbsrStore(x))
   const initiator = new RbsrSession(store(a), 'initiator', options)
   const responder = new RbsrSession(store(b), 'responder', options)
   const sizes: number[] = []
-  let msg: Uint8Array | undefined = initiator.initiate(tail)
+  let msg: Uint8Array | undefined = initiator.initiate(tail, opening)
   let to = responder
   while (msg !== undefined) {
     sizes.push(msg.length)
@@ -97,6 +97,34 @@ describe('RbsrSession', () => {
       }),
       { numRuns: 100 },
     )
+  })
+
+  it('opened with one fingerprint (probe): the same exact differences (random sets, small frames)', () => {
+    const optionsArb = fc.record({
+      frameBytes: fc.integer({ min: 256, max: 2048 }),
+      buckets: fc.integer({ min: 2, max: 16 }),
+      idListThreshold: fc.integer({ min: 1, max: 9 }),
+    })
+    fc.assert(
+      fc.property(splitArb(600), optionsArb, ({ a, b }, options) => {
+        expectDifferences(reconcile(a, b, options, undefined, 'probe'), a, b)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('a probe finds two equal sets of 10 000 equal in two messages of a few bytes', () => {
+    const items = randomItems(10_000, new Prng(9))
+    const split = reconcile(items, items.slice().reverse())
+    const probed = reconcile(items, items.slice().reverse(), {}, undefined, 'probe')
+    const tail = reconcile(items, items.slice().reverse(), {}, 625, 'probe')
+    console.warn(`rbsr equal N=10000: split ${split.bytes} bytes, probe ${probed.bytes} bytes, tail 625 probe ${tail.bytes} bytes`)
+    expect(probed.sizes.length).toBe(2)
+    expect(probed.bytes).toBeLessThan(40)
+    expect(tail.sizes.length).toBe(2)
+    expect(tail.bytes).toBeLessThan(60)
+    expect(split.bytes).toBeGreaterThan(10 * probed.bytes)
+    for (const o of [probed, tail]) expect([o.initiator.have, o.initiator.need, o.responder.have, o.responder.need].every((x) => x.length === 0)).toBe(true)
   })
 
   it('with the defaults, lists every needed id too when each side has at most idListThreshold extras', () => {
@@ -301,6 +329,11 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     expect([whole.initiator.whole, whole.responder.whole, tail.initiator.whole, tail.responder.whole]).toEqual([true, true, false, false])
     // The tail: every new item, both ways (and only those old items that sit in the tail), for
     // under a quarter of the bytes.
+    const probed = reconcile(a, b, {}, 625, 'probe')
+    report('heal N=10000 50+50 changed, tail 625 opened by a probe', probed, 0)
+    expect(keys(probed.initiator.have)).toEqual(keys(tail.initiator.have))
+    expect(keys(probed.responder.have)).toEqual(keys(tail.responder.have))
+    expect(probed.rounds).toBeLessThanOrEqual(tail.rounds + 1)
     for (const [side, mine, replaced] of [[tail.initiator, newA, oldB], [tail.responder, newB, oldA]] as const) {
       const have = new Set(keys(side.have))
       for (const x of mine) expect(have.has(key(x.id))).toBe(true)

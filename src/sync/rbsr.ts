@@ -116,9 +116,11 @@ export class RbsrSession {
   /**
    * The first message (initiator only, once). `tail`: reconcile only this side's newest `tail`
    * items and whatever the peer holds from the same point of the order on (the range before is
-   * skipped); the whole set when omitted or when the set is no larger.
+   * skipped); the whole set when omitted or when the set is no larger. `opening`: 'split' sends
+   * the range's buckets at once; 'probe' sends one fingerprint of it, which costs a round trip
+   * more when the sides differ and about 1/16 of the bytes when they do not.
    */
-  initiate(tail?: number): Uint8Array {
+  initiate(tail?: number, opening: 'split' | 'probe' = 'split'): Uint8Array {
     if (this.#role !== 'initiator' || this.#state !== 'new') throw new MeshError('INVALID_ARGUMENT', 'initiate() is for a new initiator session only')
     if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 1)) throw new MeshError('INVALID_ARGUMENT', 'rbsr tail must be a positive integer')
     const reply = new RbsrReply(this.#o.frameBytes)
@@ -127,7 +129,9 @@ export class RbsrSession {
       reply.skip(this.#snap.boundBefore(from), from)
       this.#whole = false
     }
-    if (!this.#split(reply, from, this.#snap.size, END_BOUND, 0)) reply.cut(this.#snap.fingerprint(reply.endIndex, this.#snap.size))
+    const size = this.#snap.size
+    if (opening === 'probe' && size - from > this.#o.idListThreshold) reply.add({ upper: END_BOUND, mode: 'fingerprint', fingerprint: this.#snap.fingerprint(from, size) }, size, 0)
+    else if (!this.#split(reply, from, size, END_BOUND, 0)) reply.cut(this.#snap.fingerprint(reply.endIndex, size))
     this.#state = 'waiting'
     return reply.bytes()
   }
