@@ -43,6 +43,8 @@ interface Session {
   /** Resolved when the session ends: true when complete, false when dropped. */
   ended: (complete: boolean) => void
   complete: boolean
+  /** The reconciliation found a difference, either way. */
+  differed: boolean
   readonly done: Promise<boolean>
 }
 
@@ -150,10 +152,12 @@ export class AntiEntropy {
   /**
    * Starts reconciling with a neighbour: the newest items first, then the whole set (`whole`:
    * that one only). `probe` (default): open with one fingerprint of the range, for replicas
-   * likely equal (a few bytes when they are; the whole set's session always does). Resolves when
-   * the sessions end (true: complete, false: dropped).
+   * likely equal (a few bytes when they are; the whole set's session always does). `spread`: the
+   * session passes on what another taught this node, which sits among the newest items: the
+   * whole set follows only if they differed there. Resolves when the sessions end (true:
+   * complete, false: dropped).
    */
-  start(peer: string, { whole = false, probe = true }: { whole?: boolean; probe?: boolean } = {}): Promise<boolean> {
+  start(peer: string, { whole = false, probe = true, spread = false }: { whole?: boolean; probe?: boolean; spread?: boolean } = {}): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false)
     if (this.#bulk !== undefined && this.#bulk.peer !== peer) {
       // After the whole table has arrived; by then a session with that peer may be under way.
@@ -161,7 +165,7 @@ export class AntiEntropy {
         this.#deferred.push(() => {
           if (!this.#host.port.peers.includes(peer)) return resolve(false)
           const under = [...this.#sessions.values()].find((s) => s.peer === peer)
-          void (under?.done ?? this.start(peer, { whole, probe })).then(resolve)
+          void (under?.done ?? this.start(peer, { whole, probe, spread })).then(resolve)
         }),
       )
     }
@@ -171,7 +175,7 @@ export class AntiEntropy {
     const session = this.#open(peer, sid, 'initiator', rbsr)
     if (rbsr !== undefined) {
       this.#send(session, F.reconcile, sid, rbsr.initiate(whole ? undefined : tailOf(this.#store.size), whole || probe ? 'probe' : 'split'))
-      if (!rbsr.whole) return session.done.then((complete) => (complete && !this.#stopped ? this.start(peer, { whole: true }) : complete))
+      if (!rbsr.whole) return session.done.then((complete) => (complete && !this.#stopped && (!spread || session.differed) ? this.start(peer, { whole: true }) : complete))
     } else {
       // An empty table asks for everything and has nothing to send.
       this.#bulk = { peer, session }
@@ -230,7 +234,7 @@ export class AntiEntropy {
     const k = `${peer} ${sid}`
     let ended!: (complete: boolean) => void
     const done = new Promise<boolean>((resolve) => (ended = resolve))
-    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, done }
+    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, differed: true, done }
     session.timer = this.#host.clock.setTimeout(() => {
       if (this.#sessions.get(k) === session) this.#drop(k)
     }, SESSION_TIMEOUT_MS)
@@ -262,9 +266,16 @@ export class AntiEntropy {
       return this.#host.report(new SyncError('INVALID_WRITE', `a reconciliation message from ${from} did not decode`, { cause: err }))
     }
     if (reply !== undefined) this.#send(session, F.reconcile, sid, reply)
-    if (!session.rbsr.done) return
+    const { rbsr } = session
+    if (!rbsr.done) return
+    session.differed = rbsr.have.length > 0 || rbsr.need.length > 0 || rbsr.needUnlisted > 0
+    if (!session.differed) {
+      // Equal: neither side has anything to send, and both know it. No 'retrieved' either way.
+      session.doneSent = session.doneReceived = true
+      return this.#complete(session)
+    }
     // Reconciled: both sides know what the other lacks. Send ours, then say we are done.
-    this.#sendEntries(session, this.#keysOf(session.rbsr.have))
+    this.#sendEntries(session, this.#keysOf(rbsr.have))
     this.#finish(session)
   }
 
@@ -348,7 +359,7 @@ export class AntiEntropy {
     // Pass on what this session taught: the other neighbours may lack it too (a heal, a newcomer's
     // writes), and a flood never carries writes learned by anti-entropy.
     if (this.#teachers.delete(session.peer)) {
-      for (const p of this.#host.port.peers) if (p !== session.peer && !this.busy(p)) void this.start(p)
+      for (const p of this.#host.port.peers) if (p !== session.peer && !this.busy(p)) void this.start(p, { spread: true })
     }
     this.sessionsCompleted++
     if (session.rbsr?.whole !== false) {
