@@ -76,7 +76,7 @@ async function statsOf(nodes: Node[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {}
   for (const n of nodes) {
     for (const [k, v] of Object.entries(await run(n.page, 'stats'))) {
-      if (['rateLimited', 'forged', 'stale', 'badFrames', 'dialFailures', 'refused', 'oversize', 'reconciliations', 'entriesReceived', 'entriesSent', 'bytesIn', 'messagesIn'].includes(k) && v > 0) out[k] = (out[k] ?? 0) + v
+      if (['rateLimited', 'forged', 'stale', 'badFrames', 'dialFailures', 'refused', 'oversize', 'reconciliations', 'entriesReceived', 'entriesSent', 'reconcileBytes', 'bytesIn', 'messagesIn', 'messagesOut', 'bytesOut'].includes(k) && v > 0) out[k] = (out[k] ?? 0) + v
     }
   }
   return out

@@ -100,6 +100,8 @@ export class AntiEntropy {
   sessionsCompleted = 0
   entriesSent = 0
   entriesReceived = 0
+  /** Reconciliation message bytes (range-based set reconciliation, before framing), sent and received. */
+  reconcileBytes = 0
 
   constructor(host: AntiEntropyHost) {
     this.#host = host
@@ -208,6 +210,7 @@ export class AntiEntropy {
     }
     switch (message.kind) {
       case 'reconcile':
+        this.reconcileBytes += message.bytes.length
         return this.#reconcile(from, message)
       case 'retrieve':
         return this.#retrieve(from, message)
@@ -375,6 +378,7 @@ export class AntiEntropy {
   }
 
   #send(session: Session, sub: number, ...items: unknown[]): void {
+    if (sub === F.reconcile) this.reconcileBytes += (items[1] as Uint8Array).length
     session.sending = session.sending.then(() => this.#host.port.direct(session.peer, sub, ...items)).catch(() => {})
   }
 

@@ -60,6 +60,8 @@ export interface SyncStats {
   reconciliations: number
   entriesSent: number
   entriesReceived: number
+  /** Bytes of reconciliation messages sent and received (before framing and compression). */
+  reconcileBytes: number
 }
 
 

@@ -115,6 +115,27 @@ describe('SyncSocket on the simulated network', () => {
     }
   })
 
+  it('replicas already equal reconcile with two probes of a few bytes each way, and no entries', async () => {
+    const sim = new SimNetwork({ seed: SEED + 60, latency: { min: 1, max: 20 }, startTime: START })
+    const [a, b] = await network(sim, 2, { leasing: false, security: 'unsigned' })
+    const values: Record<string, string> = {}
+    for (let i = 0; i < 1_000; i++) values[`key${i}`] = `value ${i}`
+    await a!.table.update(values)
+    expect(await sim.runUntil(() => b!.table.size === 1_000)).toBe(true)
+    let synced = false
+    void b!.table.synced().then(() => (synced = true))
+    expect(await sim.runUntil(() => synced)).toBe(true)
+    const before = { ...a!.table.syncStats }
+    let done = false
+    void a!.table.reconcile().then(() => (done = true))
+    expect(await sim.runUntil(() => done)).toBe(true)
+    const after = a!.table.syncStats
+    // A probe of the newest items, then one of the whole set: one fingerprint and one answer each.
+    expect(after.reconciliations - before.reconciliations).toBe(2)
+    expect(after.reconcileBytes - before.reconcileBytes).toBeLessThan(120)
+    expect([after.entriesSent - before.entriesSent, after.entriesReceived - before.entriesReceived]).toEqual([0, 0])
+  })
+
   it('a newcomer receives the whole table; a partitioned pair converges after the heal', async () => {
     const sim = new SimNetwork({ seed: SEED + 2, latency: { min: 1, max: 20 }, startTime: START })
     const nodes = await network(sim, 4, { leasing: false, security: 'unsigned' })

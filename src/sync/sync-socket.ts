@@ -135,6 +135,7 @@ export class SyncSocket extends MeshSocket {
       reconciliations: this.#ae.sessionsCompleted,
       entriesSent: this.#ae.entriesSent,
       entriesReceived: this.#ae.entriesReceived,
+      reconcileBytes: this.#ae.reconcileBytes,
     }
   }
 
