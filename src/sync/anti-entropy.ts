@@ -3,7 +3,8 @@ import { binaryKey } from '../util/bytes.js'
 import type { MeshPort } from '../mesh/protocol.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import type { KeyState } from './key-state.js'
-import { entryItems, MAX_ENTRIES, SYNC_FLAGS as F, type SyncMessage } from './messages.js'
+import { entryBatches } from './entry-batches.js'
+import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
 import type { Item, Table } from './table.js'
 
@@ -147,8 +148,12 @@ export class AntiEntropy {
 
   /** Whether a session with `peer` is under way. */
   busy(peer: string): boolean {
-    for (const s of this.#sessions.values()) if (s.peer === peer) return true
-    return false
+    return this.#sessionWith(peer) !== undefined
+  }
+
+  #sessionWith(peer: string): Session | undefined {
+    for (const s of this.#sessions.values()) if (s.peer === peer) return s
+    return undefined
   }
 
   /**
@@ -166,8 +171,7 @@ export class AntiEntropy {
       return new Promise((resolve) =>
         this.#deferred.push(() => {
           if (!this.#host.port.peers.includes(peer)) return resolve(false)
-          const under = [...this.#sessions.values()].find((s) => s.peer === peer)
-          void (under?.done ?? this.start(peer, { whole, probe, spread })).then(resolve)
+          void (this.#sessionWith(peer)?.done ?? this.start(peer, { whole, probe, spread })).then(resolve)
         }),
       )
     }
@@ -385,46 +389,18 @@ export class AntiEntropy {
   /** The keys' states in batches of at most batchBytes, yielding to the page between batches. */
   #sendEntries(session: Session, keys: string[]): void {
     if (keys.length === 0) return
-    const { table, batchBytes } = this.#host
     session.sending = session.sending
       .then(async () => {
-        let batch: unknown[] = []
-        let writers = new Set<string>()
-        let bytes = 0
-        for (const key of keys) {
-          const row = table.row(key)
-          if (row === undefined) continue
-          const entry = entryItems(key, row.state)
-          batch.push(entry)
-          if (row.state.base !== undefined) writers.add(row.state.base.horizon.writer)
-          for (const w of row.state.log) writers.add(w.writer)
-          bytes += approximateBytes(entry)
-          if (bytes < batchBytes && batch.length < MAX_ENTRIES && writers.size < MAX_ENTRIES) continue
-          await this.#flushBatch(session, batch, writers)
-          batch = []
-          writers = new Set()
-          bytes = 0
-          await this.#host.yield()
+        let first = true
+        for (const { entries, writers } of entryBatches(this.#host.table, keys, this.#host.batchBytes)) {
+          if (!first) await this.#host.yield()
+          first = false
+          session.sent += entries.length
+          this.entriesSent += entries.length
+          const publicKeys = this.#host.publicKeys(writers)
+          await (publicKeys === undefined ? this.#host.port.direct(session.peer, F.store, entries) : this.#host.port.direct(session.peer, F.store, entries, publicKeys))
         }
-        if (batch.length > 0) await this.#flushBatch(session, batch, writers)
       })
       .catch(() => {})
   }
-
-  async #flushBatch(session: Session, batch: unknown[], writers: Set<string>): Promise<void> {
-    session.sent += batch.length
-    this.entriesSent += batch.length
-    const keys = this.#host.publicKeys(writers)
-    await (keys === undefined ? this.#host.port.direct(session.peer, F.store, batch) : this.#host.port.direct(session.peer, F.store, batch, keys))
-  }
-}
-
-
-/** A quick upper estimate of an entry's msgpack size, without encoding it. */
-function approximateBytes(v: unknown): number {
-  if (typeof v === 'string') return v.length * 3 + 5
-  if (v instanceof Uint8Array) return v.length + 5
-  if (Array.isArray(v)) return v.reduce((n: number, x) => n + approximateBytes(x), 1)
-  if (typeof v === 'object' && v !== null) return Object.entries(v).reduce((n, [k, x]) => n + k.length * 3 + 5 + approximateBytes(x), 1)
-  return 9
 }

@@ -1,0 +1,41 @@
+import { entryItems, MAX_ENTRIES } from './messages.js'
+import type { Table } from './table.js'
+
+/** One state-transfer message's worth of entries, and the writers whose writes they hold. */
+export interface EntryBatch {
+  readonly entries: unknown[]
+  readonly writers: Set<string>
+}
+
+/**
+ * The keys' states as transferred (`entryItems`), cut into batches of about `batchBytes` (msgpack,
+ * estimated without encoding) and at most MAX_ENTRIES entries and writers each. Keys no longer in
+ * the table are left out.
+ */
+export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: number): Generator<EntryBatch> {
+  let batch: EntryBatch = { entries: [], writers: new Set() }
+  let bytes = 0
+  for (const key of keys) {
+    const row = table.row(key)
+    if (row === undefined) continue
+    const entry = entryItems(key, row.state)
+    batch.entries.push(entry)
+    if (row.state.base !== undefined) batch.writers.add(row.state.base.horizon.writer)
+    for (const w of row.state.log) batch.writers.add(w.writer)
+    bytes += approximateBytes(entry)
+    if (bytes < batchBytes && batch.entries.length < MAX_ENTRIES && batch.writers.size < MAX_ENTRIES) continue
+    yield batch
+    batch = { entries: [], writers: new Set() }
+    bytes = 0
+  }
+  if (batch.entries.length > 0) yield batch
+}
+
+/** A quick upper estimate of an entry's msgpack size, without encoding it. */
+function approximateBytes(v: unknown): number {
+  if (typeof v === 'string') return v.length * 3 + 5
+  if (v instanceof Uint8Array) return v.length + 5
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + approximateBytes(x), 1)
+  if (typeof v === 'object' && v !== null) return Object.entries(v).reduce((n, [k, x]) => n + k.length * 3 + 5 + approximateBytes(x), 1)
+  return 9
+}
