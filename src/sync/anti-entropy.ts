@@ -78,7 +78,7 @@ export function tailOf(size: number): number | undefined {
  */
 export class AntiEntropy {
   readonly #host: AntiEntropyHost
-  readonly #store = new RbsrStore()
+  #store = new RbsrStore()
   readonly #keyOf = new Map<string, string>()
   readonly #sessions = new Map<string, Session>()
   /** Peers reconciled with since their link formed. */
@@ -119,16 +119,13 @@ export class AntiEntropy {
   }
 
   /**
-   * Replaces the index with `items` at once (a table restored in bulk): sorted once, then
-   * appended in order (each insert lands at the end: no memory move), instead of one insert each.
+   * Replaces the index with `items` at once (a table restored in bulk): one store sorted once,
+   * instead of one insert each. Sessions under way keep the snapshot they took.
    */
   rebuild(items: Iterable<readonly [key: string, item: Item]>): void {
     const list = [...items]
-    const old = this.#store.snapshot()
-    for (let i = old.size - 1; i >= 0; i--) this.#store.remove({ time: old.time(i), id: old.id(i) })
+    this.#store = new RbsrStore(list.map(([, item]) => item))
     this.#keyOf.clear()
-    const sorted = new RbsrStore(list.map(([, item]) => item)).snapshot()
-    for (let i = 0; i < sorted.size; i++) this.#store.insert({ time: sorted.time(i), id: sorted.id(i) })
     for (const [key, item] of list) this.#keyOf.set(binaryKey(item.id), key)
   }
 

@@ -124,12 +124,12 @@ export class RbsrSession {
     if (this.#role !== 'initiator' || this.#state !== 'new') throw new MeshError('INVALID_ARGUMENT', 'initiate() is for a new initiator session only')
     if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 1)) throw new MeshError('INVALID_ARGUMENT', 'rbsr tail must be a positive integer')
     const reply = new RbsrReply(this.#o.frameBytes)
-    const from = tail === undefined || tail >= this.#snap.size ? 0 : this.#snap.size - tail
+    const size = this.#snap.size
+    const from = tail === undefined || tail >= size ? 0 : size - tail
     if (from > 0) {
       reply.skip(this.#snap.boundBefore(from), from)
       this.#whole = false
     }
-    const size = this.#snap.size
     if (opening === 'probe' && size - from > this.#o.idListThreshold) reply.add({ upper: END_BOUND, mode: 'fingerprint', fingerprint: this.#snap.fingerprint(from, size) }, size, 0)
     else if (!this.#split(reply, from, size, END_BOUND, 0)) reply.cut(this.#snap.fingerprint(reply.endIndex, size))
     this.#state = 'waiting'

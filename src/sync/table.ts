@@ -96,20 +96,18 @@ export class Table {
       const row = this.#rows.get(key)
       const state = mergeKeys(row?.state ?? EMPTY_KEY, stored, this.rules)
       const id = row === undefined && storedId !== undefined && sameState(state, stored) ? storedId : keyStateDigest(key, state)
-      const resolved = resolve(state, this.rules)
-      this.#rows.set(key, { state, resolved, item: { time: keyTime(state), id } })
-      this.#live += (resolved.value !== undefined ? 1 : 0) - (row?.resolved.value !== undefined ? 1 : 0)
-      changes.push({ key, before: row?.resolved, after: resolved })
+      changes.push(this.#set(key, row, state, id, false))
     }
     return changes
   }
 
-  #set(key: string, row: Row | undefined, state: KeyState, id = keyStateDigest(key, state)): Change {
+  /** `notify`: tell the item listener (not when restoring in bulk). */
+  #set(key: string, row: Row | undefined, state: KeyState, id = keyStateDigest(key, state), notify = true): Change {
     const resolved = resolve(state, this.rules)
     const item = { time: keyTime(state), id }
     this.#rows.set(key, { state, resolved, item })
     this.#live += (resolved.value !== undefined ? 1 : 0) - (row?.resolved.value !== undefined ? 1 : 0)
-    this.#onItem(key, row?.item, item)
+    if (notify) this.#onItem(key, row?.item, item)
     return { key, before: row?.resolved, after: resolved }
   }
 }
