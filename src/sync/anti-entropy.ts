@@ -7,6 +7,7 @@ import { entryBatches } from './entry-batches.js'
 import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
 import type { Item, Table } from './table.js'
+import type { WriteGroup } from './write.js'
 
 export interface AntiEntropyHost {
   readonly port: MeshPort
@@ -36,6 +37,8 @@ interface Session {
   /** Our sends, in order (entries, then our 'retrieved'). */
   sending: Promise<void>
   sent: number
+  /** Groups whose leaves this session already sent (the peer has them verified). */
+  readonly groupsSent: Set<WriteGroup>
   doneSent: boolean
   doneReceived: boolean
   /** Reconciliation messages received in this session. */
@@ -238,7 +241,8 @@ export class AntiEntropy {
     const k = `${peer} ${sid}`
     let ended!: (complete: boolean) => void
     const done = new Promise<boolean>((resolve) => (ended = resolve))
-    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, differed: true, done }
+    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0,
+      groupsSent: new Set(), doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, differed: true, done }
     session.timer = this.#host.clock.setTimeout(() => {
       if (this.#sessions.get(k) === session) this.#drop(k)
     }, SESSION_TIMEOUT_MS)
@@ -389,13 +393,19 @@ export class AntiEntropy {
     session.sending = session.sending
       .then(async () => {
         let first = true
-        for (const { entries, writers } of entryBatches(this.#host.table, keys, this.#host.batchBytes)) {
+        for (const { entries, writers, groups } of entryBatches(this.#host.table, keys, this.#host.batchBytes)) {
           if (!first) await this.#host.yield()
           first = false
           session.sent += entries.length
           this.entriesSent += entries.length
           const publicKeys = this.#host.publicKeys(writers)
-          await (publicKeys === undefined ? this.#host.port.direct(session.peer, F.store, entries) : this.#host.port.direct(session.peer, F.store, entries, publicKeys))
+          const items: unknown[] = publicKeys === undefined ? [entries] : [entries, publicKeys]
+          if (groups.size > 0) {
+            items[1] ??= []
+            items.push(groups.items((g) => session.groupsSent.has(g)))
+            for (const g of groups.groups()) session.groupsSent.add(g)
+          }
+          await this.#host.port.direct(session.peer, F.store, ...items)
         }
       })
       .catch(() => {})

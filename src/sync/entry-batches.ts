@@ -1,10 +1,12 @@
-import { entryItems, MAX_ENTRIES } from './messages.js'
+import { entryItems, MAX_ENTRIES, WireGroups } from './messages.js'
 import type { Table } from './table.js'
 
 /** One state-transfer message's worth of entries, and the writers whose writes they hold. */
 export interface EntryBatch {
   readonly entries: unknown[]
   readonly writers: Set<string>
+  /** The groups its grouped writes name (signed mode). */
+  readonly groups: WireGroups
 }
 
 /**
@@ -13,19 +15,19 @@ export interface EntryBatch {
  * the table are left out.
  */
 export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: number): Generator<EntryBatch> {
-  let batch: EntryBatch = { entries: [], writers: new Set() }
+  let batch: EntryBatch = { entries: [], writers: new Set(), groups: new WireGroups() }
   let bytes = 0
   for (const key of keys) {
     const row = table.row(key)
     if (row === undefined) continue
-    const entry = entryItems(key, row.state)
+    const entry = entryItems(key, row.state, batch.groups)
     batch.entries.push(entry)
     if (row.state.base !== undefined) batch.writers.add(row.state.base.horizon.writer)
     for (const w of row.state.log) batch.writers.add(w.writer)
     bytes += approximateBytes(entry)
-    if (bytes < batchBytes && batch.entries.length < MAX_ENTRIES && batch.writers.size < MAX_ENTRIES) continue
+    if (bytes < batchBytes && batch.entries.length < MAX_ENTRIES && batch.writers.size < MAX_ENTRIES && batch.groups.size < MAX_ENTRIES) continue
     yield batch
-    batch = { entries: [], writers: new Set() }
+    batch = { entries: [], writers: new Set(), groups: new WireGroups() }
     bytes = 0
   }
   if (batch.entries.length > 0) yield batch

@@ -62,6 +62,8 @@ export interface SyncStats {
   entriesReceived: number
   /** Bytes of reconciliation messages sent and received (before framing and compression). */
   reconcileBytes: number
+  /** Signed mode: writers' signatures this node checked (one per single write, one per group of writes made together). */
+  signatureChecks: number
 }
 
 

@@ -3,7 +3,7 @@ import { isNodeId } from '../wire/base58.js'
 import { packArray } from '../wire/payload.js'
 import { HLC_MAX_COUNTER, type Hlc } from './hlc.js'
 import type { Checkpoint, KeyState } from './key-state.js'
-import { WRITE_KINDS, isMap, transferItems, type Write } from './write.js'
+import { LEAF_BYTES, MAX_GROUP, WRITE_KINDS, groupSize, isMap, transferItems, writeItems, type Write, type WriteGroup } from './write.js'
 
 /**
  * The sync table's messages (docs/protocol.md, "Sync table"): 0.7's shapes with the writer's
@@ -13,14 +13,17 @@ import { WRITE_KINDS, isMap, transferItems, type Write } from './write.js'
  *   [0x0B store,   key, value | nil, ms, counter, sig?]   set (nil: delete); the writer is the origin
  *   [0x11 delta,   key, {field: value}, ms, counter, sig?]
  *   [0x10 revoke,  key, ms, counter, sig?]                 release
+ *   [0x15 batch,   [[key, kind, ms, counter, value | nil], ...], sig?]
+ *                                                     writes made together (update()), one signature over their leaves
  * Neighbour to neighbour (whisper route):
  *   [0x14 reconcile, session, bytes]                 a range-based reconciliation message
- *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...], [[writer, publicKey], ...]?]
- *                                                     state transfer, batched (signed mode: the writers' keys)
+ *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...], [[writer, publicKey], ...]?, [group, ...]?]
+ *                                                     state transfer, batched (signed mode: the writers' keys,
+ *                                                     and the groups its grouped writes name: [writer, sig, size, [[index, leaf], ...]])
  *   [0x0C retrieve, session, []]                      an empty table asks for everything
  *   [0x0D retrieved, session, sent]                 the transfer of a session is complete
  */
-export const SYNC_FLAGS = Object.freeze({ store: 0x0b, retrieve: 0x0c, retrieved: 0x0d, revoke: 0x10, delta: 0x11, reconcile: 0x14 })
+export const SYNC_FLAGS = Object.freeze({ store: 0x0b, retrieve: 0x0c, retrieved: 0x0d, revoke: 0x10, delta: 0x11, reconcile: 0x14, batch: 0x15 })
 
 export interface Bounds {
   maxKeyBytes: number
@@ -29,6 +32,7 @@ export interface Bounds {
 
 export type SyncMessage =
   | { kind: 'write'; key: string; write: Omit<Write, 'writer'> }
+  | { kind: 'batch'; writes: Array<[key: string, write: Omit<Write, 'writer'>]>; sig?: Uint8Array }
   | { kind: 'entries'; entries: Array<[key: string, state: KeyState]>; keys: Map<string, Uint8Array> }
   | { kind: 'reconcile'; session: number; bytes: Uint8Array }
   | { kind: 'retrieve'; session: number }
@@ -86,6 +90,7 @@ export function syncClaims(bounds: Bounds): MessageClaim<SyncMessage>[] {
     { route: 'broadcast', sub: F.store, decode: (items) => decodeStore(items, bounds) },
     { route: 'broadcast', sub: F.delta, decode: (items) => decodeDelta(items, bounds) },
     { route: 'broadcast', sub: F.revoke, decode: (items) => decodeRevoke(items, bounds) },
+    { route: 'broadcast', sub: F.batch, decode: (items) => decodeBatch(items, bounds) },
     { route: 'whisper', sub: F.reconcile, decode: decodeReconcile, urgent: true },
     { route: 'whisper', sub: F.store, decode: (items) => decodeEntries(items, bounds) },
     { route: 'whisper', sub: F.retrieve, decode: decodeRetrieve, urgent: true },
@@ -127,6 +132,39 @@ function decodeRevoke(items: unknown[], bounds: Bounds): SyncMessage {
   return { kind: 'write', key, write: { kind: 'release', stamp: stamp(ms, counter), ...sig } }
 }
 
+/** A write's kind and value from hostile input (a set and a delta have a value, a delta's is a map; the others have none). */
+function content(k: unknown, value: unknown, bounds: Bounds): { kind: Write['kind']; value?: unknown } {
+  const kind = WRITE_KINDS[k as number]
+  if (kind === undefined || !Number.isInteger(k)) throw new TypeError('write: unknown kind')
+  if (kind === 'set' || kind === 'delta') {
+    if (value === null || value === undefined) throw new TypeError(`write: a ${kind} has a value`)
+    if (kind === 'delta' && !isMap(value)) throw new TypeError('write: a delta is a map')
+    checkValue(value, bounds)
+    return { kind, value }
+  }
+  if (value !== null) throw new TypeError(`write: a ${kind} has no value`)
+  return { kind }
+}
+
+function decodeBatch(items: unknown[], bounds: Bounds): SyncMessage {
+  const [list] = items
+  const sig = signature(items, 1)
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_GROUP) throw new TypeError(`batch: 1 to ${MAX_GROUP} writes`)
+  const writes = list.map((w): [string, Omit<Write, 'writer'>] => {
+    if (!Array.isArray(w) || w.length !== 5) throw new TypeError('batch: a write is [key, kind, ms, counter, value | nil]')
+    const [key, k, ms, counter, value] = w as unknown[]
+    checkKey(key, bounds)
+    return [key, { ...content(k, value, bounds), stamp: stamp(ms, counter) }]
+  })
+  return { kind: 'batch', writes, ...sig }
+}
+
+/** The items of a flooded batch write: [key, kind, ms, counter, value | nil]. */
+export function batchItems(key: string, w: Write): unknown[] {
+  const [kind, ms, counter, , value] = writeItems(w)
+  return [key, kind, ms, counter, value]
+}
+
 function session(v: unknown): number {
   if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > 0xffff_ffff) throw new TypeError('bad session')
   return v as number
@@ -152,29 +190,36 @@ function decodeRetrieved(items: unknown[]): SyncMessage {
 
 // ---- state transfer ---------------------------------------------------------------------------
 
-/** A write as transferred: [kind, ms, counter, writer, value | nil, sig?]. */
-export function decodeWrite(items: unknown, bounds: Bounds): Write {
-  if (!Array.isArray(items) || items.length < 5 || items.length > 6) throw new TypeError('write: [kind, ms, counter, writer, value, sig?]')
-  const [k, ms, counter, writer, value, sig] = items as unknown[]
-  const kind = WRITE_KINDS[k as number]
-  if (kind === undefined || !Number.isInteger(k)) throw new TypeError('write: unknown kind')
+/**
+ * How a batch of entries names the groups of its grouped writes: on the wire by their place in
+ * the message's group list (`WireGroups`), in storage by their signature (persister.ts).
+ */
+export interface GroupCodec {
+  /** The proof item of a write at `index` in `group`. */
+  encode(group: WriteGroup, index: number): unknown
+  /** The group and place a proof item names; throws if it names none of this writer's. */
+  decode(proof: unknown, writer: string): { group: WriteGroup; index: number }
+}
+
+/** A write as transferred: [kind, ms, counter, writer, value | nil, proof?] (proof: a 64-byte signature or a group reference). */
+export function decodeWrite(items: unknown, bounds: Bounds, groups?: GroupCodec): Write {
+  if (!Array.isArray(items) || items.length < 5 || items.length > 6) throw new TypeError('write: [kind, ms, counter, writer, value, proof?]')
+  const [k, ms, counter, writer, value, proof] = items as unknown[]
   if (!nodeId(writer)) throw new TypeError('write: writer is a node id')
-  if (sig !== undefined && !(sig instanceof Uint8Array && sig.length === 64)) throw new TypeError('write: a signature is 64 bytes')
-  const proof = sig === undefined ? {} : { sig }
-  const s = stamp(ms, counter)
-  if (kind === 'set' || kind === 'delta') {
-    if (value === null || value === undefined) throw new TypeError(`write: a ${kind} has a value`)
-    if (kind === 'delta' && !isMap(value)) throw new TypeError('write: a delta is a map')
-    checkValue(value, bounds)
-    return { kind, stamp: s, writer, value, ...proof }
+  const c = content(k, value, bounds)
+  const w: Write = { ...c, stamp: stamp(ms, counter), writer }
+  if (proof === undefined) return w
+  if (proof instanceof Uint8Array) {
+    if (proof.length !== 64) throw new TypeError('write: a signature is 64 bytes')
+    return { ...w, sig: proof }
   }
-  if (value !== null) throw new TypeError(`write: a ${kind} has no value`)
-  return { kind, stamp: s, writer, ...proof }
+  if (groups === undefined) throw new TypeError('write: a group reference without groups')
+  return { ...w, ...groups.decode(proof, writer) }
 }
 
 /** A checkpoint as transferred: [horizon, value | nil, ms | nil, counter | nil, writer | nil, owner | nil, leaseMs | nil, leaseCounter | nil, gen]. */
-export function checkpointItems(c: Checkpoint): unknown[] {
-  return [transferItems(c.horizon), c.value ?? null, c.stamp?.ms ?? null, c.stamp?.counter ?? null, c.writer ?? null, c.owner ?? null, c.leaseStamp?.ms ?? null, c.leaseStamp?.counter ?? null, c.gen]
+export function checkpointItems(c: Checkpoint, groups?: GroupCodec): unknown[] {
+  return [transferItems(c.horizon, groups && ((g, i) => groups.encode(g, i))), c.value ?? null, c.stamp?.ms ?? null, c.stamp?.counter ?? null, c.writer ?? null, c.owner ?? null, c.leaseStamp?.ms ?? null, c.leaseStamp?.counter ?? null, c.gen]
 }
 
 function optionalId(v: unknown): string | undefined {
@@ -187,7 +232,7 @@ function optionalStamp(ms: unknown, counter: unknown): Hlc | undefined {
   return ms === null && counter === null ? undefined : stamp(ms, counter)
 }
 
-export function decodeCheckpoint(items: unknown, bounds: Bounds): Checkpoint {
+export function decodeCheckpoint(items: unknown, bounds: Bounds, groups?: GroupCodec): Checkpoint {
   if (!Array.isArray(items) || items.length !== 9) throw new TypeError('checkpoint: 9 items')
   const [horizon, value, ms, counter, writer, owner, leaseMs, leaseCounter, gen] = items as unknown[]
   if (!Number.isSafeInteger(gen) || (gen as number) < 0) throw new TypeError('checkpoint: bad gen')
@@ -198,15 +243,15 @@ export function decodeCheckpoint(items: unknown, bounds: Bounds): Checkpoint {
   const ls = optionalStamp(leaseMs, leaseCounter)
   const o = optionalId(owner)
   if ((ls === undefined) !== (o === undefined)) throw new TypeError('checkpoint: owner and lease stamp go together')
-  return { horizon: decodeWrite(horizon, bounds), value: value ?? undefined, stamp: s, writer: w, owner: o, leaseStamp: ls, gen: gen as number }
+  return { horizon: decodeWrite(horizon, bounds, groups), value: value ?? undefined, stamp: s, writer: w, owner: o, leaseStamp: ls, gen: gen as number }
 }
 
 /** Entries are at most this many per message (the frame's item budget is 65 536). */
 export const MAX_ENTRIES = 2_048
 
 function decodeEntries(items: unknown[], bounds: Bounds): SyncMessage {
-  const [list, keyList] = items
-  if (items.length < 1 || items.length > 2 || !Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[key, checkpoint, writes], ...]')
+  const [list, keyList, groupList] = items
+  if (items.length < 1 || items.length > 3 || !Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[key, checkpoint, writes], ...]')
   const keys = new Map<string, Uint8Array>()
   if (keyList !== undefined) {
     if (!Array.isArray(keyList) || keyList.length > MAX_ENTRIES) throw new TypeError('store: [[writer, publicKey], ...]')
@@ -215,19 +260,102 @@ function decodeEntries(items: unknown[], bounds: Bounds): SyncMessage {
       keys.set(k[0], k[1])
     }
   }
-  return { kind: 'entries', entries: list.map((e) => decodeEntry(e, bounds)), keys }
+  const groups = groupList === undefined ? undefined : WireGroups.decode(groupList)
+  return { kind: 'entries', entries: list.map((e) => decodeEntry(e, bounds, groups)), keys }
 }
 
 /** One entry, [key, checkpoint | nil, [write, ...]] (as transferred, and as stored). */
-export function decodeEntry(e: unknown, bounds: Bounds): [string, KeyState] {
+export function decodeEntry(e: unknown, bounds: Bounds, groups?: GroupCodec): [string, KeyState] {
   if (!Array.isArray(e) || e.length !== 3) throw new TypeError('store: an entry is [key, checkpoint, writes]')
   const [key, base, writes] = e as unknown[]
   checkKey(key, bounds)
   if (!Array.isArray(writes) || writes.length > 1_024) throw new TypeError('store: writes')
-  return [key, { base: base === null ? undefined : decodeCheckpoint(base, bounds), log: writes.map((x) => decodeWrite(x, bounds)) }]
+  return [key, { base: base === null ? undefined : decodeCheckpoint(base, bounds, groups), log: writes.map((x) => decodeWrite(x, bounds, groups)) }]
 }
 
 /** An entry as transferred. */
-export function entryItems(key: string, state: KeyState): unknown[] {
-  return [key, state.base === undefined ? null : checkpointItems(state.base), state.log.map(transferItems)]
+export function entryItems(key: string, state: KeyState, groups?: GroupCodec): unknown[] {
+  const ref = groups && ((g: WriteGroup, i: number) => groups.encode(g, i))
+  return [key, state.base === undefined ? null : checkpointItems(state.base, groups), state.log.map((w) => transferItems(w, ref))]
+}
+
+/**
+ * The groups one state-transfer message names, in order: a grouped write's proof is
+ * [group's place in the list, write's place in the group]. Each group goes as [writer, sig, size,
+ * [[index, leaf], ...]] with the leaves of its writes that the message does not carry (the
+ * receiver computes the others); a group the receiver has from earlier in the session goes with
+ * none (`known`).
+ */
+export class WireGroups implements GroupCodec {
+  readonly #places = new Map<WriteGroup, number>()
+  readonly #list: WriteGroup[] = []
+  readonly #carried: Array<Set<number>> = []
+
+  encode(group: WriteGroup, index: number): unknown {
+    let g = this.#places.get(group)
+    if (g === undefined) {
+      g = this.#list.length
+      this.#places.set(group, g)
+      this.#list.push(group)
+      this.#carried.push(new Set())
+    }
+    this.#carried[g]!.add(index)
+    return [g, index]
+  }
+
+  decode(proof: unknown, writer: string): { group: WriteGroup; index: number } {
+    if (!Array.isArray(proof) || proof.length !== 2) throw new TypeError('write: a group reference is [group, index]')
+    const [g, index] = proof as unknown[]
+    const group = Number.isInteger(g) ? this.#list[g as number] : undefined
+    if (group === undefined || group.writer !== writer) throw new TypeError("write: the group reference names none of its writer's groups")
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= groupSize(group)) throw new TypeError('write: the group index is out of range')
+    return { group, index: index as number }
+  }
+
+  get size(): number {
+    return this.#list.length
+  }
+
+  groups(): readonly WriteGroup[] {
+    return this.#list
+  }
+
+  /** The message's group list; `known(group)`: the receiver holds its leaves already (none sent). */
+  items(known: (group: WriteGroup) => boolean = () => false): unknown[] {
+    return this.#list.map((group, g) => {
+      const missing: unknown[] = []
+      if (!known(group)) {
+        const carried = this.#carried[g]!
+        for (let i = 0; i < groupSize(group); i++) if (!carried.has(i)) missing.push([i, group.leaves.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES)])
+      }
+      return [group.writer, group.sig, groupSize(group), missing]
+    })
+  }
+
+  /** A message's group list, from hostile input: the leaves not given are zero. */
+  static decode(list: unknown): WireGroups {
+    if (!Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[writer, sig, size, leaves], ...]')
+    const out = new WireGroups()
+    for (const item of list) {
+      if (!Array.isArray(item) || item.length !== 4) throw new TypeError('store: a group is [writer, sig, size, [[index, leaf], ...]]')
+      const [writer, sig, size, given] = item as unknown[]
+      if (!nodeId(writer)) throw new TypeError('store: a group writer is a node id')
+      if (!(sig instanceof Uint8Array) || sig.length !== 64) throw new TypeError('store: a group signature is 64 bytes')
+      if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_GROUP) throw new TypeError(`store: a group holds 1 to ${MAX_GROUP} writes`)
+      if (!Array.isArray(given) || given.length > (size as number)) throw new TypeError('store: group leaves')
+      const leaves = new Uint8Array((size as number) * LEAF_BYTES)
+      for (const pair of given) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('store: a leaf is [index, 16 bytes]')
+        const [i, leaf] = pair as unknown[]
+        if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= (size as number)) throw new TypeError('store: a leaf index is out of range')
+        if (!(leaf instanceof Uint8Array) || leaf.length !== LEAF_BYTES) throw new TypeError(`store: a leaf is ${LEAF_BYTES} bytes`)
+        leaves.set(leaf, (i as number) * LEAF_BYTES)
+      }
+      const group: WriteGroup = { writer, sig, leaves }
+      out.#places.set(group, out.#list.length)
+      out.#list.push(group)
+      out.#carried.push(new Set())
+    }
+    return out
+  }
 }

@@ -11,18 +11,21 @@ import { keyStateDigest, type KeyState, type SyncRules } from './key-state.js'
 import { entryItems } from './messages.js'
 import { CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, Persister, type Restored } from './persister.js'
 import { Table } from './table.js'
-import type { Write } from './write.js'
+import { LEAF_BYTES, type Write, type WriteGroup } from './write.js'
 
 const RULES: SyncRules = { leasing: false, leaseMs: 1_000, maxDriftMs: 100, maxHistory: 3 }
 const BOUNDS = { maxKeyBytes: 1_024, maxValueBytes: 65_536 }
 const WRITERS = ['A', 'B', 'Cw']
 const CLOCK = { ms: 1_800_000_000_000, counter: 7 }
 
-/** The i-th write of key i: every kind of value, signatures on some, several writes on some keys (checkpoints: maxHistory 3). */
+/** Each writer's groups of writes (signed mode, update()): 64 writes each, 4 groups. */
+const GROUPS = new Map(WRITERS.map((writer, w) => [writer, Array.from({ length: 4 }, (_, g): WriteGroup => ({ writer, sig: Uint8Array.from({ length: 64 }, (_, j) => (w * 31 + g * 7 + j) & 0xff), leaves: Uint8Array.from({ length: 64 * LEAF_BYTES }, (_, j) => (w + g + j) & 0xff) }))]))
+
+/** The i-th write of key i: every kind of value, signatures on some, groups on others, several writes on some keys (checkpoints: maxHistory 3). */
 function writeOf(i: number, version: number): Write {
   const stamp = { ms: 1_000_000 + i * 10 + version, counter: version % 2 }
   const writer = WRITERS[(i + version) % WRITERS.length]!
-  const sig = i % 3 === 0 ? { sig: Uint8Array.from({ length: 64 }, (_, j) => (i + j) & 0xff) } : {}
+  const sig = i % 3 === 0 ? { sig: Uint8Array.from({ length: 64 }, (_, j) => (i + j) & 0xff) } : i % 3 === 1 ? { group: GROUPS.get(writer)![(i >> 6) % 4]!, index: i % 64 } : {}
   switch (i % 6) {
     case 0:
       return { kind: 'set', stamp, writer, value: `value ${i}.${version}`, ...sig }
@@ -66,6 +69,9 @@ async function started(): Promise<{ storage: MemoryStorage; persister: Persister
   return { storage, persister, table, reports }
 }
 
+/** `started`, under a name the sim tests' own helper does not shadow. */
+const startedPersister = started
+
 async function storedKeys(storage: StorageAdapter): Promise<string[]> {
   return (await storage.loadAll()).map(([key]) => key)
 }
@@ -94,7 +100,8 @@ describe('Persister: snapshot chunks and per-key records', () => {
     keys = await storedKeys(storage)
     expect(persister.compactions).toBe(1)
     expect(count(keys, 'k:')).toBe(0)
-    expect(keys.filter((k) => !k.startsWith('s:'))).toEqual(['hlc'])
+    expect(keys.filter((k) => !k.startsWith('s:') && !k.startsWith('g:'))).toEqual(['hlc'])
+    expect(count(keys, 'g:')).toBe(WRITERS.length * 4) // the groups the table's writes name, each once
     const chunks = (await storage.loadAll()).filter(([key]) => key.startsWith('s:')).map(([, chunk]) => chunk as Uint8Array)
     expect(keys.filter((k) => k.startsWith('s:')).sort()).toEqual(chunks.map((_, n) => `s:${n}`).sort())
     const entries = chunks.map((c) => unpackArray(c, { maxItems: c.length, maxDepth: 100, maxBytes: c.length }))
@@ -172,7 +179,10 @@ describe('Persister: snapshot chunks and per-key records', () => {
     const storage = new MemoryStorage()
     const puts: Array<[string, unknown]> = [['hlc', [CLOCK.ms, CLOCK.counter]]]
     for (let i = 0; i < COMPACT_MIN + 100; i++) {
-      for (let v = 0; v < 2; v++) source.insert(`key ${i}`, writeOf(i, v))
+      for (let v = 0; v < 2; v++) {
+        const w = writeOf(i, v) // old stores had no groups
+        source.insert(`key ${i}`, w.group === undefined ? w : { kind: w.kind, stamp: w.stamp, writer: w.writer, ...(w.value === undefined ? {} : { value: w.value }) })
+      }
       puts.push([`k:key ${i}`, entryItems(`key ${i}`, source.row(`key ${i}`)!.state)])
     }
     await storage.writeBatch({ puts })
@@ -224,7 +234,8 @@ describe('Persister: snapshot chunks and per-key records', () => {
     fill(table2, again, 0, 300, 1, 3)
     await again.close()
     const keys = await storedKeys(storage)
-    expect(keys.filter((k) => !k.startsWith('s:'))).toEqual(['hlc'])
+    expect(keys.filter((k) => !k.startsWith('s:') && !k.startsWith('g:'))).toEqual(['hlc'])
+    expect(count(keys, 'g:')).toBe(WRITERS.length * 4) // the groups the table's writes name, each once
     const last = await new Persister(lasting(storage), () => {}).restore(BOUNDS)
     expect([last.bad, last.rows.length]).toEqual([0, 301])
     expect(byKey(last)).toEqual(tableRows(table2))
@@ -323,5 +334,44 @@ describe('SyncSocket restoring from chunks', () => {
     expect([node.table.get('new'), node.table.get('key 3'), node.table.size]).toEqual([1, 'changed', COMPACT_MIN + 11])
     expect(errors).toEqual(['STORAGE_QUOTA'])
     expect((await storage.loadAll()).length).toBe(COMPACT_MIN + 10) // as it was
+  })
+
+  it('a group is stored once, with the first write that names it; compaction deletes the groups no write names any more', async () => {
+    const { storage, persister, table } = await startedPersister()
+    // Groups of their own (fill() below names GROUPS' groups).
+    const [g1, g2] = [1, 2].map((n): WriteGroup => ({ writer: 'A', sig: new Uint8Array(64).fill(200 + n), leaves: new Uint8Array(16 * LEAF_BYTES).fill(n) }))
+    const write = (key: string, group: WriteGroup, index: number, ms: number): void => {
+      table.insert(key, { kind: 'set', stamp: { ms, counter: 0 }, writer: 'A', value: key, group, index })
+      const row = table.row(key)!
+      persister.save(key, row.state, row.item.id, CLOCK, false)
+    }
+    for (let i = 0; i < 10; i++) write(`k${i}`, g1!, i, 1_000 + i)
+    write('other', g2!, 0, 2_000)
+    await persister.flushed()
+    let records = (await storage.loadAll()).filter(([k]) => k.startsWith('g:'))
+    expect(records.map(([, r]) => (r as unknown[])[1])).toEqual(expect.arrayContaining([g1!.sig, g2!.sig]))
+    expect(records).toHaveLength(2)
+    const restored = await new Persister(storage, () => {}).restore(BOUNDS)
+    expect(restored.bad).toBe(0)
+    expect(byKey(restored)).toEqual(tableRows(table))
+    // 'other' is overwritten by a single-signature write: g2 is named by nothing; compaction drops it.
+    table.insert('other', { kind: 'set', stamp: { ms: 3_000, counter: 0 }, writer: 'A', value: 'x', sig: new Uint8Array(64).fill(1) })
+    const RULES_HISTORY = RULES.maxHistory
+    for (let v = 1; v <= RULES_HISTORY; v++) table.insert('other', { kind: 'set', stamp: { ms: 3_000 + v, counter: 0 }, writer: 'A', value: v, sig: new Uint8Array(64).fill(v) })
+    const row = table.row('other')!
+    expect(JSON.stringify(row.state, (_, v: unknown) => (v instanceof Uint8Array ? v.length : v))).not.toContain('"group"')
+    persister.save('other', row.state, row.item.id, CLOCK, false)
+    await persister.close() // compacts: fewer than COMPACT_ON_CLOSE records, so compact by hand below
+    const again = new Persister(lasting(storage), () => {})
+    await again.restore(BOUNDS)
+    again.follow(table)
+    fill(table, again, 0, COMPACT_MIN + 1) // past the threshold: the next flush compacts
+    await again.flushed()
+    expect(again.compactions).toBe(1)
+    records = (await storage.loadAll()).filter(([k]) => k.startsWith('g:'))
+    const sigs = records.map(([, r]) => (r as unknown[])[1] as Uint8Array)
+    expect(sigs).toContainEqual(g1!.sig)
+    expect(sigs).not.toContainEqual(g2!.sig)
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
   })
 })

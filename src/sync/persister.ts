@@ -4,7 +4,9 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { packArray, unpackArray } from '../wire/payload.js'
 import type { Hlc } from './hlc.js'
 import type { KeyState } from './key-state.js'
-import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds } from './messages.js'
+import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds, type GroupCodec } from './messages.js'
+import { toHex } from '../util/bytes.js'
+import { groupSize, LEAF_BYTES, MAX_GROUP, type WriteGroup } from './write.js'
 
 /**
  * Storage keys (docs/protocol.md, "Persistence"): the table as snapshot chunks, one record per key
@@ -15,6 +17,8 @@ const CHUNK_PREFIX = 's:'
 const CLOCK = 'hlc'
 /** A writer's public key (signed mode): to relay its writes after a restart. */
 const PUBLIC_KEY_PREFIX = 'pk:'
+/** A group of writes signed together (signed mode): [writer, sig, leaves], stored once for all its writes. */
+const GROUP_PREFIX = 'g:'
 
 /** A snapshot chunk holds at most this many entries, and stops growing past this many bytes. */
 export const CHUNK_ENTRIES = 256
@@ -71,6 +75,10 @@ export class Persister {
   /** Stored keys of the chunk prefix that are not 's:<n>' (skipped; deleted by the next compaction). */
   readonly #stray = new Set<string>()
   #table: PersistedTable | undefined
+  /** Grouped writes are stored as [group's signature, index]; the groups as records of their own. */
+  readonly #groups = new StoredGroups()
+  /** The group records in storage. */
+  #storedGroups = new Set<string>()
   /** The compaction `follow` found due, in a task of its own (after the restored table is shown). */
   #followTimer: TimerHandle | undefined
   #hlc: Hlc | undefined
@@ -100,8 +108,20 @@ export class Persister {
     let clock: Hlc | undefined
     const keys: Array<[string, Uint8Array]> = []
     let bad = 0
-    for (const [key, record] of await this.#storage.loadAll()) {
+    const records = await this.#storage.loadAll()
+    // The groups first: stored writes name them.
+    for (const [key, record] of records) {
+      if (!key.startsWith(GROUP_PREFIX)) continue
+      this.#storedGroups.add(key)
       try {
+        this.#groups.add(key, decodeGroup(key, record))
+      } catch {
+        bad++
+      }
+    }
+    for (const [key, record] of records) {
+      try {
+        if (key.startsWith(GROUP_PREFIX)) continue
         if (key === CLOCK) clock = stamp((record as unknown[])[0], (record as unknown[])[1])
         else if (key.startsWith(CHUNK_PREFIX)) {
           const n = Number(key.slice(CHUNK_PREFIX.length))
@@ -110,10 +130,10 @@ export class Persister {
             throw new TypeError('a chunk is s:<n>')
           }
           this.#chunks = Math.max(this.#chunks, n + 1)
-          bad += decodeChunk(record, bounds, byKey)
+          bad += decodeChunk(record, bounds, byKey, this.#groups)
         } else if (key.startsWith(KEY_PREFIX)) {
           this.#perKey.add(key.slice(KEY_PREFIX.length))
-          perKey.push(decodeStored(record, bounds))
+          perKey.push(decodeStored(record, bounds, this.#groups))
         } else if (key.startsWith(PUBLIC_KEY_PREFIX) && record instanceof Uint8Array && record.length === 32) keys.push([key.slice(PUBLIC_KEY_PREFIX.length), record])
       } catch {
         bad++
@@ -202,17 +222,28 @@ export class Persister {
     let chunks = this.#chunks
     if (compact) {
       // The table as it is now: every dirty key's state included.
-      const encoded = snapshotChunks(this.#table!)
+      this.#groups.take()
+      const encoded = snapshotChunks(this.#table!, this.#groups)
       chunks = encoded.length
       encoded.forEach((chunk, n) => puts.push([CHUNK_PREFIX + n, chunk]))
       for (let n = chunks; n < this.#chunks; n++) deletes.push(CHUNK_PREFIX + n)
       for (const key of this.#perKey) deletes.push(KEY_PREFIX + key)
       deletes.push(...this.#stray)
       this.#dirty.clear()
+      // Exactly the groups the table's writes name stay stored.
+      const named = this.#groups.take()
+      for (const [record, g] of named) if (!this.#storedGroups.has(record)) puts.push([record, groupItems(g)])
+      for (const record of this.#storedGroups) if (!named.has(record)) deletes.push(record)
+      this.#storedGroups = new Set(named.keys())
     } else {
       for (const [key, { state, id }] of this.#dirty) {
-        puts.push([KEY_PREFIX + key, storedItems(key, state, id)])
+        puts.push([KEY_PREFIX + key, storedItems(key, state, id, this.#groups)])
         if (puts.length >= MAX_ENTRIES * 8) break
+      }
+      for (const [record, g] of this.#groups.take()) {
+        if (this.#storedGroups.has(record)) continue
+        puts.push([record, groupItems(g)])
+        this.#storedGroups.add(record)
       }
       for (const [key] of puts) {
         if (!key.startsWith(KEY_PREFIX)) continue
@@ -241,11 +272,64 @@ export class Persister {
   }
 }
 
-/** A key as stored: the entry as transferred, then its item id. */
-function storedItems(key: string, state: KeyState, id: Uint8Array): unknown[] {
+/** A key as stored: the entry as transferred (a grouped write's proof: [group's sig, index]), then its item id. */
+function storedItems(key: string, state: KeyState, id: Uint8Array, groups: StoredGroups): unknown[] {
   // Structured clone copies a view's whole buffer: a signature decoded from a frame or a chunk is
   // a view into it, so it is copied out, to store its own bytes only.
-  return own([...entryItems(key, state), id]) as unknown[]
+  return own([...entryItems(key, state, groups), id]) as unknown[]
+}
+
+/** A group's record key: its writer and signature. */
+function groupRecord(writer: string, sig: Uint8Array): string {
+  return `${GROUP_PREFIX}${writer}:${toHex(sig)}`
+}
+
+function groupItems(g: WriteGroup): unknown[] {
+  return own([g.writer, g.sig, g.leaves]) as unknown[]
+}
+
+function decodeGroup(record: string, items: unknown): WriteGroup {
+  if (!Array.isArray(items) || items.length !== 3) throw new TypeError('a group is [writer, sig, leaves]')
+  const [writer, sig, leaves] = items as unknown[]
+  if (typeof writer !== 'string' || !(sig instanceof Uint8Array) || sig.length !== 64 || groupRecord(writer, sig) !== record) throw new TypeError('a group record is named by its writer and signature')
+  if (!(leaves instanceof Uint8Array) || leaves.length === 0 || leaves.length % LEAF_BYTES !== 0 || leaves.length > MAX_GROUP * LEAF_BYTES) throw new TypeError('group leaves')
+  return { writer, sig, leaves }
+}
+
+/**
+ * Grouped writes as stored: a write's proof names its group by signature, and each group is a
+ * record of its own. Collects the groups it names (`take`), for the persister to store.
+ */
+class StoredGroups implements GroupCodec {
+  readonly #byRecord = new Map<string, WriteGroup>()
+  #named = new Map<string, WriteGroup>()
+
+  add(record: string, group: WriteGroup): void {
+    this.#byRecord.set(record, group)
+  }
+
+  encode(group: WriteGroup, index: number): unknown {
+    const record = groupRecord(group.writer, group.sig)
+    this.#named.set(record, group)
+    this.#byRecord.set(record, group)
+    return [group.sig, index]
+  }
+
+  decode(proof: unknown, writer: string): { group: WriteGroup; index: number } {
+    if (!Array.isArray(proof) || proof.length !== 2 || !(proof[0] instanceof Uint8Array)) throw new TypeError('a stored group reference is [sig, index]')
+    const group = this.#byRecord.get(groupRecord(writer, proof[0]))
+    const index: unknown = proof[1]
+    if (group === undefined) throw new TypeError('a stored write names a group not stored')
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= groupSize(group)) throw new TypeError('a stored group index is out of range')
+    return { group, index: index as number }
+  }
+
+  /** The groups named since the last take, by record key. */
+  take(): Map<string, WriteGroup> {
+    const named = this.#named
+    this.#named = new Map()
+    return named
+  }
 }
 
 /** `v` with every Uint8Array view of a larger buffer copied out (values are wire values: arrays, plain objects). */
@@ -261,23 +345,23 @@ function own(v: unknown): unknown {
 }
 
 /** One stored entry, [key, checkpoint | nil, [write, ...], id?] (records written before ids had none). */
-function decodeStored(e: unknown, bounds: Bounds): RestoredRow {
+function decodeStored(e: unknown, bounds: Bounds, groups: GroupCodec): RestoredRow {
   if (Array.isArray(e) && e.length === 4) {
     const id: unknown = e[3]
     if (!(id instanceof Uint8Array) || id.length !== ID_BYTES) throw new TypeError('a stored entry ends with its 16-byte item id')
-    return [...decodeEntry(e.slice(0, 3), bounds), id]
+    return [...decodeEntry(e.slice(0, 3), bounds, groups), id]
   }
-  return [...decodeEntry(e, bounds), undefined]
+  return [...decodeEntry(e, bounds, groups), undefined]
 }
 
 /** Adds a chunk's entries to `rows`; returns how many did not decode (all of them, counted as one, if the chunk does not unpack). */
-function decodeChunk(record: unknown, bounds: Bounds, rows: Map<string, RestoredRow>): number {
+function decodeChunk(record: unknown, bounds: Bounds, rows: Map<string, RestoredRow>, groups: GroupCodec): number {
   if (!(record instanceof Uint8Array)) throw new TypeError('a snapshot chunk is bytes')
   const entries = unpackArray(record, { maxItems: record.length, maxDepth: 1_000, maxBytes: record.length })
   let bad = 0
   for (const e of entries) {
     try {
-      const row = decodeStored(e, bounds)
+      const row = decodeStored(e, bounds, groups)
       rows.set(row[0], row)
     } catch {
       bad++
@@ -287,12 +371,12 @@ function decodeChunk(record: unknown, bounds: Bounds, rows: Map<string, Restored
 }
 
 /** The table as chunks: msgpack arrays of stored entries, CHUNK_ENTRIES at most, closed past about CHUNK_BYTES. */
-function snapshotChunks(table: PersistedTable): Uint8Array[] {
+function snapshotChunks(table: PersistedTable, groups: GroupCodec): Uint8Array[] {
   const chunks: Uint8Array[] = []
   let entries: unknown[][] = []
   let bytes = 0
   for (const [key, row] of table.rows()) {
-    const entry = [...entryItems(key, row.state), row.item.id]
+    const entry = [...entryItems(key, row.state, groups), row.item.id]
     entries.push(entry)
     bytes += roughBytes(entry)
     if (entries.length < CHUNK_ENTRIES && bytes < CHUNK_BYTES) continue

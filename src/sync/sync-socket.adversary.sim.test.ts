@@ -5,7 +5,7 @@ import { SimNetwork } from '../testing/sim-network.js'
 import { simMeshNode, type SimMeshNode } from '../testing/sim-mesh.js'
 import { simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
 import { SYNC_FLAGS as F } from './messages.js'
-import { transferItems, writeStatement, type Write } from './write.js'
+import { groupStatement, transferItems, writeItems, writeLeaf, writeStatement, type Write } from './write.js'
 
 // Hostile nodes against the sync table in the signed mode, on the seeded simulated network: every
 // honest replica refuses the same things, counts them, reports them, and keeps one table.
@@ -17,7 +17,8 @@ interface Honest extends SimSyncNode {
 }
 
 /** A node speaking the sync protocol by hand: it claims the sync flags and sends whatever the test says. */
-async function attacker(sim: SimNetwork, bootstrap: string[]): Promise<{ node: SimMeshNode; port: MeshPort }> {
+async function attacker(sim: SimNetwork, bootstrap: string[]): Promise<{ node: SimMeshNode; port: MeshPort; heard: unknown[][] }> {
+  const heard: unknown[][] = []
   const node = await simMeshNode(sim, bootstrap, {}, false, undefined, 'sync1')
   const protocol: MeshProtocol = {
     name: 'sync', // its signatures then carry the sync table's context, as an honest node's do
@@ -25,14 +26,15 @@ async function attacker(sim: SimNetwork, bootstrap: string[]): Promise<{ node: S
       { route: 'broadcast', sub: F.store },
       { route: 'broadcast', sub: F.delta },
       { route: 'broadcast', sub: F.revoke },
+      { route: 'broadcast', sub: F.batch },
       { route: 'whisper', sub: F.store },
       { route: 'whisper', sub: F.reconcile },
       { route: 'whisper', sub: F.retrieve },
       { route: 'whisper', sub: F.retrieved },
     ],
-    onMessage: () => {},
+    onMessage: (m) => void heard.push([m.sub, ...(m.value as unknown[])]),
   }
-  return { node, port: node.socket.register(protocol) }
+  return { node, port: node.socket.register(protocol), heard }
 }
 
 async function setup(seed: number) {
@@ -135,4 +137,35 @@ describe('SyncSocket against hostile nodes (signed mode)', () => {
     const v = views(honest)
     expect(v.every((x) => x === v[0])).toBe(true)
   }, 120_000)
+
+  it('groups of writes: a forged group, a write changed under a real group, a batch signed over other writes are all refused', async () => {
+    const { sim, honest, evil } = await setup(SEED + 4)
+    const [a] = honest
+    await a!.table.update({ x: '1', y: '2' })
+    expect(await sim.runUntil(() => honest.every((n) => n.table.get('y') === '2') && evil.heard.some((h) => h[0] === F.batch))).toBe(true)
+    const flooded = evil.heard.find((h) => h[0] === F.batch)!
+    const realSig = flooded[2] as Uint8Array
+    const forged0 = honest.map((n) => n.table.syncStats.forged)
+    const stamp = { ms: Math.floor(sim.now()) + 1, counter: 0 }
+    const evilX: Write = { kind: 'set', stamp, writer: a!.id, value: 'evil' }
+    const pk = [[a!.id, evil.port.publicKey]]
+    // 1. A group in a's name, signed with the attacker's key.
+    const ownSig = await evil.port.sign(groupStatement(writeLeaf('x', evilX)))
+    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['x', null, [[...writeItems(evilX), [0, 0]]]]], pk, [[a!.id, ownSig, 1, []]])
+    // 2. a's real group, with the write at index 0 changed (the other leaf given as it was).
+    const realY = a!.table.meta('y')!
+    const y: Write = { kind: 'set', stamp: realY.stamp, writer: a!.id, value: '2' }
+    const realX = a!.table.meta('x')!
+    const changed: Write = { kind: 'set', stamp: realX.stamp, writer: a!.id, value: 'changed' }
+    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['x', null, [[...writeItems(changed), [0, 0]]]]], pk, [[a!.id, realSig, 2, [[1, writeLeaf('y', y)]]]])
+    // 3. A flooded batch whose signature covers other writes than the ones it carries.
+    const other = await evil.port.sign(groupStatement(new Uint8Array(32).fill(7)))
+    await evil.port.broadcast(F.batch, [['z1', 0, stamp.ms, 0, 'a'], ['z2', 0, stamp.ms, 1, 'b']], other)
+    await sim.runFor(3_000)
+    expect(honest.map((n) => [n.table.get('x'), n.table.get('y'), n.table.has('z1'), n.table.has('z2')])).toEqual(honest.map(() => ['1', '2', false, false]))
+    const receivers = honest.filter((n) => evil.port.peers.includes(n.id))
+    for (const n of receivers) expect(n.table.syncStats.forged - forged0[honest.indexOf(n)]!).toBeGreaterThanOrEqual(4)
+    const v = views(honest)
+    expect(v.every((x) => x === v[0])).toBe(true)
+  })
 })

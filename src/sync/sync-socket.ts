@@ -11,11 +11,11 @@ import { HybridClock, type Hlc } from './hlc.js'
 import { HoldBack, dueAt } from './holdback.js'
 import { leaseEnd, type KeyState, type Resolved, type SyncRules } from './key-state.js'
 import { checkLocalWrite, eventsOf, metaOf, type SyncEvents, type SyncMeta, type SyncServices, type SyncStats } from './events.js'
-import { SYNC_FLAGS as F, syncClaims, type Bounds, type SyncMessage } from './messages.js'
+import { SYNC_FLAGS as F, batchItems, syncClaims, valueBytes, type Bounds, type SyncMessage } from './messages.js'
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
-import { isMap, writeStatement, type Write, type WriteKind } from './write.js'
+import { LEAF_BYTES, MAX_GROUP, groupStatement, isMap, writeLeaf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
 import { WriterKeys } from './writer-keys.js'
 
 /**
@@ -136,6 +136,7 @@ export class SyncSocket extends MeshSocket {
       entriesSent: this.#ae.entriesSent,
       entriesReceived: this.#ae.entriesReceived,
       reconcileBytes: this.#ae.reconcileBytes,
+      signatureChecks: this.#writers.checks,
     }
   }
 
@@ -208,14 +209,47 @@ export class SyncSocket extends MeshSocket {
     return this.#write(key, 'delete', undefined)
   }
 
-  /** Sets several keys; every write is checked before any is made (all or nothing locally). */
+  /**
+   * Sets several keys; every write is checked before any is made (all or nothing locally). The
+   * writes are flooded together, as batches of up to 1,024 writes (about 128 KiB each), and
+   * in the signed mode each batch carries one signature for all its writes.
+   */
   async update(values: Record<string, unknown>): Promise<void> {
     const entries = Object.entries(values)
     for (const [key, value] of entries) {
       if (value === undefined || value === null) throw new MeshError('INVALID_ARGUMENT', `update: the value of ${JSON.stringify(key)} is null or undefined`)
       this.#check(key, 'set', value)
     }
-    await Promise.all(entries.map(([key, value]) => this.#write(key, 'set', value)))
+    if (entries.length === 1) return this.#write(entries[0]![0], 'set', entries[0]![1])
+    await this.#restored
+    const sent: Array<Promise<void>> = []
+    for (const batch of writeBatches(entries, BATCH_FLOOD_BYTES)) sent.push((await this.#writeBatch(batch)).sent)
+    await Promise.all(sent)
+  }
+
+  /** Writes a batch of sets as one flooded message (one signature in the signed mode); resolves when it is handed to the links. */
+  async #writeBatch(values: Array<[string, unknown]>): Promise<{ sent: Promise<void> }> {
+    const id = this.id
+    let writes = values.map(([key, value]): [string, Write] => {
+      const stamp = this.#hlc.tick(this.#clock.now())
+      this.#check(key, 'set', value, stamp)
+      return [key, { kind: 'set', stamp, writer: id, value }]
+    })
+    let sig: Uint8Array[] = []
+    if (this.#port.signed) {
+      const leaves = new Uint8Array(writes.length * LEAF_BYTES)
+      writes.forEach(([key, w], i) => leaves.set(writeLeaf(key, w), i * LEAF_BYTES))
+      const group: WriteGroup = { writer: id, sig: await this.#port.sign(groupStatement(leaves)), leaves }
+      this.#writers.own(group)
+      for (const [key, w] of writes) this.#check(key, 'set', w.value, w.stamp) // the table may have moved while signing
+      writes = writes.map(([key, w], index) => [key, { ...w, group, index }])
+      sig = [group.sig]
+    }
+    for (const [key, w] of writes) {
+      const { change } = this.#table.insert(key, w)
+      if (change !== undefined) this.#changed(change, 'local', true)
+    }
+    return { sent: this.#port.broadcast(F.batch, writes.map(([key, w]) => batchItems(key, w)), ...sig) }
   }
 
   /**
@@ -283,12 +317,26 @@ export class SyncSocket extends MeshSocket {
   #onMessage(m: ProtocolMessage<SyncMessage>): void {
     if (this.#closed) return
     const v = m.value
+    if (v.kind === 'batch') return this.#remoteBatch(m.origin, v.writes, v.sig, m.publicKey, m.via)
     if (v.kind !== 'write') return this.#ae.receive(m.via, v)
     const write: Write = { ...v.write, writer: m.origin }
     const ok = this.#writers.verified(v.key, write, m.publicKey)
     const then = (valid: boolean) => (this.#closed ? undefined : valid ? this.#remoteWrite(v.key, write) : this.#forged(v.key, write, m.via))
     if (typeof ok === 'boolean') then(ok)
     else void ok.then(then)
+  }
+
+  #remoteBatch(writer: string, batch: Array<[string, Omit<Write, 'writer'>]>, sig: Uint8Array | undefined, publicKey: Uint8Array | undefined, via: string): void {
+    const writes = batch.map(([key, w]): [string, Write] => [key, { ...w, writer }])
+    void this.#writers.verifiedBatch(writer, writes, sig, publicKey).then((verified) => {
+      if (this.#closed) return
+      if (verified === undefined) {
+        this.#counts.forged += writes.length
+        this.#report(new SyncError('INVALID_WRITE', `dropped a batch of ${writes.length} writes claiming writer ${writer} (from ${via}): no valid signature of the writer`, { key: writes[0]![0] }))
+        return
+      }
+      for (const [key, w] of verified) this.#remoteWrite(key, w)
+    })
   }
 
   #remoteWrite(key: string, write: Write): void {
@@ -421,6 +469,26 @@ export class SyncSocket extends MeshSocket {
   #report(err: P2PError): void {
     this.#port.report(err)
   }
+}
+
+/** A flooded batch of writes (update()) holds about this many bytes at most (a larger write goes alone). */
+export const BATCH_FLOOD_BYTES = 131_072
+
+/** `entries` cut into batches of at most MAX_GROUP writes and about `bytes` (a write over it goes alone). */
+function* writeBatches(entries: Array<[string, unknown]>, bytes: number): Generator<Array<[string, unknown]>> {
+  let batch: Array<[string, unknown]> = []
+  let size = 0
+  for (const [key, value] of entries) {
+    const n = key.length + (typeof value === 'string' ? value.length : valueBytes(value)) + 16
+    if (batch.length > 0 && (batch.length >= MAX_GROUP || size + n > bytes)) {
+      yield batch
+      batch = []
+      size = 0
+    }
+    batch.push([key, value])
+    size += n
+  }
+  if (batch.length > 0) yield batch
 }
 
 export { SYNC_DEFAULTS }

@@ -23,7 +23,30 @@ export interface Write {
    * node can relay the write and every replica can check who wrote it. Not part of the identity.
    */
   readonly sig?: Uint8Array
+  /**
+   * Signed mode, a write made in a group (one `update()`): the group whose one signature covers
+   * every write in it, and this write's place there (instead of `sig`). Not part of the identity.
+   */
+  readonly group?: WriteGroup
+  readonly index?: number
 }
+
+/**
+ * Writes signed together: `sig` is the writer's signature over `groupStatement(leaves)`, where
+ * `leaves` holds each write's `writeLeaf` (LEAF_BYTES each), in order. A verifier needs every
+ * leaf: the ones of writes it holds it computes, the others come with the group. Unverified
+ * leaves (as decoded) are zero where not given.
+ */
+export interface WriteGroup {
+  readonly writer: string
+  readonly sig: Uint8Array
+  readonly leaves: Uint8Array
+}
+
+/** Bytes of one write's leaf in a group. */
+export const LEAF_BYTES = 16
+/** Writes in one group at most (a flooded batch; its leaves are 16 KiB). */
+export const MAX_GROUP = 1_024
 
 /** The kinds as numbers on the wire, in this order. */
 export const WRITE_KINDS: readonly WriteKind[] = ['set', 'delete', 'delta', 'release']
@@ -83,11 +106,30 @@ export function writeItems(w: Write): unknown[] {
   return [WRITE_KINDS.indexOf(w.kind), w.stamp.ms, w.stamp.counter, w.writer, w.kind === 'set' || w.kind === 'delta' ? (w.value ?? null) : null]
 }
 
-/** The write as transferred: its content, then its signature in the signed mode. */
-export function transferItems(w: Write): unknown[] {
+/**
+ * The write as transferred: its content, then in the signed mode its proof: its signature, or
+ * its place in its group as `groupRef` names it (the group travels beside the writes).
+ */
+export function transferItems(w: Write, groupRef?: (g: WriteGroup, index: number) => unknown): unknown[] {
   const items = writeItems(w)
   if (w.sig !== undefined) items.push(w.sig)
+  else if (w.group !== undefined && groupRef !== undefined) items.push(groupRef(w.group, w.index!))
   return items
+}
+
+/** A write's leaf in its group: the first LEAF_BYTES of its statement. */
+export function writeLeaf(key: string, w: Write): Uint8Array {
+  return writeStatement(key, w).subarray(0, LEAF_BYTES)
+}
+
+/** What a writer signs for a group of writes: sha256 of ['group', leaves]. */
+export function groupStatement(leaves: Uint8Array): Uint8Array {
+  return sha256(packArray(['group', leaves]))
+}
+
+/** How many writes a group covers. */
+export function groupSize(g: WriteGroup): number {
+  return g.leaves.length / LEAF_BYTES
 }
 
 /** What a writer signs: sha256 of [key, ...content] (the value canonical), so a signature holds for one key and one write. */

@@ -1,6 +1,10 @@
 import type { MeshPort } from '../mesh/protocol.js'
 import type { KeyState } from './key-state.js'
-import { writeStatement, type Write } from './write.js'
+import { binaryKey, equalBytes } from '../util/bytes.js'
+import { LEAF_BYTES, groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from './write.js'
+
+/** Verified groups remembered (their later writes need no signature check), at most. */
+const GROUPS_KEPT = 4_096
 
 /**
  * Signed mode: the writers' public keys this node knows, and the check that a write is its
@@ -11,6 +15,10 @@ export class WriterKeys {
   readonly #port: MeshPort
   readonly #save: (writer: string, publicKey: Uint8Array) => void
   readonly #keys = new Map<string, Uint8Array>()
+  /** Groups verified (or being verified), by writer and signature: their leaves, complete. */
+  readonly #groups = new Map<string, Promise<WriteGroup | undefined>>()
+  /** Signatures checked. */
+  checks = 0
 
   constructor(port: MeshPort, save: (writer: string, publicKey: Uint8Array) => void) {
     this.#port = port
@@ -28,33 +36,112 @@ export class WriterKeys {
     const pk = publicKey ?? this.#keys.get(w.writer)
     if (w.sig === undefined || pk === undefined) return false
     const learn = (ok: boolean): boolean => {
-      if (ok && !this.#keys.has(w.writer)) {
-        this.#keys.set(w.writer, pk)
-        this.#save(w.writer, pk)
-      }
+      if (ok) this.#learn(w.writer, pk)
       return ok
     }
+    this.checks++
     const ok = this.#port.verify(w.writer, pk, writeStatement(key, w), w.sig)
     return typeof ok === 'boolean' ? learn(ok) : ok.then(learn)
   }
 
+  /** Remembers a group this node signed, so its writes coming back need no check. */
+  own(group: WriteGroup): void {
+    this.#remember(group, Promise.resolve(group))
+  }
+
+  /**
+   * A flooded batch's writes with their group, if `sig` is the writer's signature over their
+   * leaves (one check for the whole batch); undefined if not. Unsigned mode: the writes as they are.
+   */
+  async verifiedBatch(writer: string, writes: Array<[string, Write]>, sig: Uint8Array | undefined, publicKey: Uint8Array | undefined): Promise<Array<[string, Write]> | undefined> {
+    if (!this.#port.signed) return writes
+    if (sig === undefined) return undefined
+    const leaves = new Uint8Array(writes.length * LEAF_BYTES)
+    writes.forEach(([key, w], i) => leaves.set(writeLeaf(key, w), i * LEAF_BYTES))
+    const group = await this.#verifyGroup({ writer, sig, leaves }, publicKey)
+    return group && writes.map(([key, w], index) => [key, { ...w, group, index }])
+  }
+
   /**
    * A peer's entries with only the writes their writers signed (a checkpoint whose horizon write
-   * is not signed is dropped); `forged` hears each write dropped.
+   * is not signed is dropped); `forged` hears each write dropped. A group is checked once: its
+   * leaves are the ones the message gave, the ones its writes here hash to, or (a group verified
+   * before) the ones remembered.
    */
   async verifiedEntries(entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>, forged: (key: string, w: Write) => void): Promise<Array<[string, KeyState]>> {
-    const checks = entries.map(async ([key, state]): Promise<[string, KeyState]> => {
-      const valid = async (w: Write) => {
-        const ok = await this.verified(key, w, keys.get(w.writer))
-        if (!ok) forged(key, w)
-        return ok
+    // Every group's check starts now, in message order: a later message naming a group without
+    // its leaves finds this one's check under way.
+    const present = new Map<WriteGroup, Array<[string, Write]>>()
+    for (const [key, state] of entries) {
+      for (const w of state.base === undefined ? state.log : [state.base.horizon, ...state.log]) {
+        if (w.group === undefined) continue
+        const list = present.get(w.group) ?? []
+        list.push([key, w])
+        present.set(w.group, list)
       }
-      const base = state.base !== undefined && (await valid(state.base.horizon)) ? state.base : undefined
+    }
+    const groups = new Map<WriteGroup, Promise<WriteGroup | undefined>>()
+    for (const [g, writes] of present) groups.set(g, this.#groupOf(g, writes, keys.get(g.writer)))
+    const checks = entries.map(async ([key, state]): Promise<[string, KeyState]> => {
+      const valid = async (w: Write): Promise<Write | undefined> => {
+        let out: Write | undefined
+        if (w.group === undefined) out = (await this.verified(key, w, keys.get(w.writer))) ? w : undefined
+        else {
+          const g = await groups.get(w.group)
+          if (g !== undefined && equalBytes(writeLeaf(key, w), g.leaves.subarray(w.index! * LEAF_BYTES, (w.index! + 1) * LEAF_BYTES))) out = { ...w, group: g }
+        }
+        if (out === undefined) forged(key, w)
+        return out
+      }
+      const horizon = state.base === undefined ? undefined : await valid(state.base.horizon)
+      const base = horizon === undefined ? undefined : { ...state.base!, horizon }
       const log: Write[] = []
-      for (const w of state.log) if (await valid(w)) log.push(w)
+      for (const w of state.log) {
+        const v = await valid(w)
+        if (v !== undefined) log.push(v)
+      }
       return [key, { base, log }]
     })
     return Promise.all(checks)
+  }
+
+  /** A group as verified: remembered, or its leaves completed from the writes here and checked. */
+  #groupOf(g: WriteGroup, writes: Array<[string, Write]>, publicKey: Uint8Array | undefined): Promise<WriteGroup | undefined> {
+    const known = this.#groups.get(groupId(g))
+    if (known !== undefined) return known
+    const leaves = g.leaves.slice()
+    for (const [key, w] of writes) leaves.set(writeLeaf(key, w), w.index! * LEAF_BYTES)
+    for (let i = 0; i < leaves.length; i += LEAF_BYTES) if (leaves.subarray(i, i + LEAF_BYTES).every((b) => b === 0)) return Promise.resolve(undefined)
+    return this.#verifyGroup({ writer: g.writer, sig: g.sig, leaves }, publicKey)
+  }
+
+  #verifyGroup(g: WriteGroup, publicKey: Uint8Array | undefined): Promise<WriteGroup | undefined> {
+    const known = this.#groups.get(groupId(g))
+    if (known !== undefined) return known.then((k) => (k !== undefined && equalBytes(k.leaves, g.leaves) ? k : undefined))
+    const pk = publicKey ?? this.#keys.get(g.writer)
+    if (pk === undefined) return Promise.resolve(undefined)
+    this.checks++
+    const checked = Promise.resolve(this.#port.verify(g.writer, pk, groupStatement(g.leaves), g.sig)).then((ok) => {
+      if (!ok) {
+        this.#groups.delete(groupId(g))
+        return undefined
+      }
+      this.#learn(g.writer, pk)
+      return g
+    })
+    this.#remember(g, checked)
+    return checked
+  }
+
+  #remember(g: WriteGroup, verified: Promise<WriteGroup | undefined>): void {
+    if (this.#groups.size >= GROUPS_KEPT) this.#groups.delete(this.#groups.keys().next().value!)
+    this.#groups.set(groupId(g), verified)
+  }
+
+  #learn(writer: string, pk: Uint8Array): void {
+    if (this.#keys.has(writer)) return
+    this.#keys.set(writer, pk)
+    this.#save(writer, pk)
   }
 
   /** The public keys of these writers, as far as known, to send along with their writes; undefined in the unsigned mode. */
@@ -67,4 +154,9 @@ export class WriterKeys {
     }
     return out
   }
+}
+
+/** A group's name: its writer and signature. */
+function groupId(g: WriteGroup): string {
+  return g.writer + binaryKey(g.sig)
 }

@@ -1,7 +1,7 @@
 import { statementInput } from '../mesh/port.js'
 import { decodeMeshMessage, meshFrame, type MeshMessage } from '../mesh/messages.js'
 import { SYNC_DEFAULTS } from '../sync/options.js'
-import { entryItems, syncClaims, type SyncMessage } from '../sync/messages.js'
+import { batchItems, entryItems, syncClaims, WireGroups, type SyncMessage } from '../sync/messages.js'
 import { writeStatement, type Write } from '../sync/write.js'
 import { fromHex, toHex } from '../util/bytes.js'
 import { decodeFrame, encodeFrame } from '../wire/frame.js'
@@ -125,8 +125,12 @@ export function syncItems(m: SyncMessage): unknown[] {
       if (w.kind === 'release') return [key, s.ms, s.counter, ...sigOf(w)]
       return [key, w.kind === 'delete' ? null : w.value, s.ms, s.counter, ...sigOf(w)]
     }
+    case 'batch':
+      return [m.writes.map(([key, w]) => batchItems(key, { ...w, writer: '' })), ...(m.sig === undefined ? [] : [m.sig])]
     case 'entries': {
-      const batch = m.entries.map(([key, state]) => entryItems(key, state))
+      const groups = new WireGroups()
+      const batch = m.entries.map(([key, state]) => entryItems(key, state, groups))
+      if (groups.size > 0) return [batch, [...m.keys.entries()], groups.items()]
       return m.keys.size === 0 ? [batch] : [batch, [...m.keys.entries()]]
     }
     case 'reconcile':
