@@ -33,6 +33,8 @@ const IDS = [
   'sync_retrieved',
   'sync_signed_store_set',
   'sync_signed_entries',
+  'sync_signed_batch',
+  'sync_signed_entries_group',
 ]
 
 const crypto = async (backend: (typeof BACKENDS)[number]): Promise<{ identity: Identity; verifier: SignatureVerifier }> => ({
@@ -67,16 +69,30 @@ describe('sync table vectors (vectors-sync.json)', () => {
           expect(got.frame_signature_ok, backend).toBe(true)
         }
         expect(got.write === undefined).toBe(v.write === undefined)
-        if (v.write === undefined || got.write === undefined) continue
-        expect(got.write.data_hex).toBe(v.write.data_hex)
-        expect(got.write.statement_hex).toBe(v.write.statement_hex)
-        expect(got.write.signature_hex, backend).toBe(v.write.signature_hex)
-        expect({ ok: got.write.ok, flipped: got.write.flipped_ok, pid: got.write.other_protocol_id_ok, name: got.write.other_name_ok }, backend).toEqual({
-          ok: true,
-          flipped: false,
-          pid: false,
-          name: false,
-        })
+        if (v.write !== undefined && got.write !== undefined) {
+          expect(got.write.data_hex).toBe(v.write.data_hex)
+          expect(got.write.statement_hex).toBe(v.write.statement_hex)
+          expect(got.write.signature_hex, backend).toBe(v.write.signature_hex)
+          expect({ ok: got.write.ok, flipped: got.write.flipped_ok, pid: got.write.other_protocol_id_ok, name: got.write.other_name_ok }, backend).toEqual({
+            ok: true,
+            flipped: false,
+            pid: false,
+            name: false,
+          })
+        }
+        expect(got.group === undefined).toBe(v.group === undefined)
+        if (v.group !== undefined && got.group !== undefined) {
+          expect(got.group.leaves_hex).toBe(v.group.leaves_hex)
+          expect(got.group.data_hex).toBe(v.group.data_hex)
+          expect(got.group.statement_hex).toBe(v.group.statement_hex)
+          expect(got.group.signature_hex, backend).toBe(v.group.signature_hex)
+          expect({ ok: got.group.ok, flipped: got.group.flipped_ok, pid: got.group.other_protocol_id_ok, name: got.group.other_name_ok }, backend).toEqual({
+            ok: true,
+            flipped: false,
+            pid: false,
+            name: false,
+          })
+        }
       }
     })
   }
@@ -86,6 +102,18 @@ describe('sync table vectors (vectors-sync.json)', () => {
     const batch = vectors.messages.sync_signed_entries!
     expect(flooded.write).toEqual(batch.write)
     expect(flooded.items[4]).toEqual({ bin: flooded.write!.signature_hex })
+  })
+
+  it('a group carries the same signature flooded and in a state transfer, which gives the leaf of the write it does not carry', () => {
+    const flooded = vectors.messages.sync_signed_batch!
+    const transfer = vectors.messages.sync_signed_entries_group!
+    expect(flooded.group).toEqual(transfer.group)
+    expect(flooded.items[1]).toEqual({ bin: flooded.group!.signature_hex })
+    const [[writer, sig, size, given]] = transfer.items[2] as [[string, { bin: string }, number, [[number, { bin: string }]]]]
+    expect([writer, sig, size]).toEqual([vectors.node_id, { bin: flooded.group!.signature_hex }, 2])
+    // 'color' is the batch's first write: its leaf is the first 16 bytes of the leaves.
+    expect(given).toEqual([[0, { bin: flooded.group!.leaves_hex.slice(0, 32) }]])
+    expect(flooded.group!.leaves_hex.length).toBe(64)
   })
 
   it('a frame of the other mode is refused: each layout is read by its own decoder only', () => {
@@ -139,7 +167,8 @@ describe('docs/protocol.md, "Sync table" → "Messages" → "Examples"', () => {
           return true
         }
         expect(pieces.every((p) => /^[0-9a-f]+$/.test(p)), lines.join('\n')).toBe(true)
-        expect(inOrder(v.frame_hex) || (v.write !== undefined && inOrder(v.write.statement_hex)), lines.join('\n')).toBe(true)
+        const statement = v.write?.statement_hex ?? v.group?.statement_hex
+        expect(inOrder(v.frame_hex) || (statement !== undefined && inOrder(statement)), lines.join('\n')).toBe(true)
       }
     })
   })

@@ -2,7 +2,7 @@ import { statementInput } from '../mesh/port.js'
 import { decodeMeshMessage, meshFrame, type MeshMessage } from '../mesh/messages.js'
 import { SYNC_DEFAULTS } from '../sync/options.js'
 import { batchItems, entryItems, syncClaims, WireGroups, type SyncMessage } from '../sync/messages.js'
-import { writeStatement, type Write } from '../sync/write.js'
+import { LEAF_BYTES, groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from '../sync/write.js'
 import { fromHex, toHex } from '../util/bytes.js'
 import { decodeFrame, encodeFrame } from '../wire/frame.js'
 import type { Identity } from '../wire/identity.js'
@@ -16,7 +16,8 @@ import { meshRegistry } from './mesh-registry.js'
  * decoded (the items a SyncSocket sends for that message, the mesh's framing, the frame signed by
  * `identity`), and re-signs and verifies a signed write's statement. Test-only; runs in Node
  * (src/sync/vectors.test.ts) and in Chromium (e2e/sync-vectors.spec.ts), where `identity` and
- * `verifier` use WebCrypto.
+ * `verifier` use WebCrypto. A group of writes (flooded batch, or named by a state transfer) is
+ * checked the same way over the group's statement, its leaves completed as a receiver does.
  */
 
 /** A value as the vectors write it in JSON: bytes as `{ bin: hex }`, a Map as its [key, value] pairs, undefined fields left out. */
@@ -72,6 +73,11 @@ export interface SyncFrameVector {
   frame_len: number
   /** A signed write: sha256(msgpack([key, kind, ms, counter, writer, value | nil])), the statement around it, and the writer's signature. */
   write?: { key: string; data_hex: string; statement_hex: string; signature_hex: string }
+  /**
+   * Writes signed together: the leaves (each write's data, first 16 bytes, in the group's order),
+   * sha256(msgpack(['group', bin(leaves)])), the statement around it, and the writer's signature.
+   */
+  group?: { leaves_hex: string; data_hex: string; statement_hex: string; signature_hex: string }
 }
 
 export interface SyncVectors {
@@ -109,6 +115,17 @@ export interface SyncVectorCheck {
     /** The received signature verifies with the frame's (flooded) or the batch's (state transfer) key for the writer. */
     ok: boolean
     /** The same with one byte of the signature flipped, with the 0.7 mode's protocol id, with another protocol name: all false. */
+    flipped_ok: boolean
+    other_protocol_id_ok: boolean
+    other_name_ok: boolean
+  }
+  /** A grouped write's group (flooded batch, or named by a state transfer): as `write`, over the group's statement. */
+  group?: {
+    leaves_hex: string
+    data_hex: string
+    statement_hex: string
+    signature_hex: string
+    ok: boolean
     flipped_ok: boolean
     other_protocol_id_ok: boolean
     other_name_ok: boolean
@@ -152,6 +169,60 @@ function signedWrite(m: SyncMessage, origin: string): [string, Write] | undefine
   return undefined
 }
 
+/**
+ * The group of a decoded message's grouped writes, its leaves complete: a flooded batch's from its
+ * writes (the writer is the frame's origin); a state transfer's from the leaves it gave and the
+ * leaves of the writes it carries (as a receiver completes them).
+ */
+function signedGroup(m: SyncMessage, origin: string): WriteGroup | undefined {
+  if (m.kind === 'batch') {
+    if (m.sig === undefined) return undefined
+    const leaves = new Uint8Array(m.writes.length * LEAF_BYTES)
+    m.writes.forEach(([key, w], i) => leaves.set(writeLeaf(key, { ...w, writer: origin }), i * LEAF_BYTES))
+    return { writer: origin, sig: m.sig, leaves }
+  }
+  if (m.kind !== 'entries') return undefined
+  let group: WriteGroup | undefined
+  let leaves = new Uint8Array(0)
+  for (const [key, state] of m.entries) {
+    for (const w of state.base === undefined ? state.log : [state.base.horizon, ...state.log]) {
+      if (w.group === undefined) continue
+      if (group === undefined) {
+        group = w.group
+        leaves = group.leaves.slice()
+      }
+      if (w.group === group) leaves.set(writeLeaf(key, w), w.index! * LEAF_BYTES)
+    }
+  }
+  return group && { ...group, leaves }
+}
+
+/** Whether `sig` is the writer's over `data` (ok), and with a byte flipped, the other mode's protocol id, another name. */
+async function statementChecks(
+  vectors: SyncVectors,
+  pid: string,
+  data: Uint8Array,
+  sig: Uint8Array,
+  writer: string,
+  publicKey: Uint8Array,
+  crypto: { identity: Identity; verifier: SignatureVerifier },
+): Promise<{ data_hex: string; statement_hex: string; signature_hex: string; ok: boolean; flipped_ok: boolean; other_protocol_id_ok: boolean; other_name_ok: boolean }> {
+  const statement = statementInput(pid, vectors.protocol_name, data)
+  const verifies = async (input: Uint8Array, signature: Uint8Array): Promise<boolean> =>
+    crypto.verifier.idMatches(publicKey, writer) && (await crypto.verifier.verify(publicKey, input, signature))
+  const flipped = sig.slice()
+  flipped[17] = flipped[17]! ^ 0x01
+  return {
+    data_hex: toHex(data),
+    statement_hex: toHex(statement),
+    signature_hex: toHex(await crypto.identity.sign(statement)),
+    ok: await verifies(statement, sig),
+    flipped_ok: await verifies(statement, flipped),
+    other_protocol_id_ok: await verifies(statementInput(vectors.protocol_ids.unsigned, vectors.protocol_name, data), sig),
+    other_name_ok: await verifies(statementInput(pid, 'user', data), sig),
+  }
+}
+
 export async function checkSyncVector(
   vectors: SyncVectors,
   v: SyncFrameVector,
@@ -188,27 +259,20 @@ export async function checkSyncVector(
   }
   out.frame_hex = toHex(encodeFrame(msg, signed ? { variant: 'signed', ...(auth === undefined ? {} : { auth }) } : {}))
 
+  const keyOf = (writer: string): Uint8Array => {
+    const publicKey = sync.kind === 'entries' ? sync.keys.get(writer) : frame.auth?.publicKey
+    if (publicKey === undefined) throw new TypeError(`no public key for writer ${writer}`)
+    return publicKey
+  }
   const found = signed ? signedWrite(sync, frame.sender) : undefined
   if (found !== undefined) {
     const [key, w] = found
-    const publicKey = sync.kind === 'entries' ? sync.keys.get(w.writer) : frame.auth?.publicKey
-    if (publicKey === undefined) throw new TypeError(`no public key for writer ${w.writer}`)
-    const data = writeStatement(key, w)
-    const statement = statementInput(pid, vectors.protocol_name, data)
-    const sig = w.sig!
-    const verifies = async (input: Uint8Array, signature: Uint8Array): Promise<boolean> =>
-      crypto.verifier.idMatches(publicKey, w.writer) && (await crypto.verifier.verify(publicKey, input, signature))
-    const flipped = sig.slice()
-    flipped[17] = flipped[17]! ^ 0x01
-    out.write = {
-      data_hex: toHex(data),
-      statement_hex: toHex(statement),
-      signature_hex: toHex(await crypto.identity.sign(statement)),
-      ok: await verifies(statement, sig),
-      flipped_ok: await verifies(statement, flipped),
-      other_protocol_id_ok: await verifies(statementInput(vectors.protocol_ids.unsigned, vectors.protocol_name, data), sig),
-      other_name_ok: await verifies(statementInput(pid, 'user', data), sig),
-    }
+    out.write = await statementChecks(vectors, pid, writeStatement(key, w), w.sig!, w.writer, keyOf(w.writer), crypto)
+  }
+  const group = signed ? signedGroup(sync, frame.sender) : undefined
+  if (group !== undefined) {
+    const checks = await statementChecks(vectors, pid, groupStatement(group.leaves), group.sig, group.writer, keyOf(group.writer), crypto)
+    out.group = { leaves_hex: toHex(group.leaves), ...checks }
   }
   return out
 }

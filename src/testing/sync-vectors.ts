@@ -30,7 +30,7 @@ const MODEL = 'sync1'
 const TRANSPORT = 'webrtc'
 const PROTOCOL_NAME = 'sync'
 const FLAG = { broadcast: 0x00, whisper: 0x02 } as const
-const SUB = { store: 0x0b, retrieve: 0x0c, retrieved: 0x0d, revoke: 0x10, delta: 0x11, reconcile: 0x14 } as const
+const SUB = { store: 0x0b, retrieve: 0x0c, retrieved: 0x0d, revoke: 0x10, delta: 0x11, reconcile: 0x14, batch: 0x15 } as const
 const KIND = { set: 0, delete: 1, delta: 2, release: 3 } as const
 
 const FRAME_CONTEXT = 'p2p-today/1 frame\0'
@@ -100,6 +100,17 @@ export function buildSyncVectors(): SyncVectors {
   const sig = ed.sign(statement, SEED)
   const write = { key: 'color', data_hex: toHex(data), statement_hex: toHex(statement), signature_hex: toHex(sig) }
 
+  // The signed group: A sets 'color' to 'blue' at (T, 0) and 'size' to 3 at (T, 1) in one update().
+  // Each write's leaf: the first 16 bytes of its data as above; the group's data: sha256(msgpack(['group', bin(leaves)])).
+  const leafOf = (key: string, items: unknown[]): Uint8Array => sha256(encode([key, ...items])).slice(0, 16)
+  const sizeItems = [KIND.set, T, 1, A, 3]
+  const colorLeaf = leafOf('color', setItems)
+  const leaves = concatBytes(colorLeaf, leafOf('size', sizeItems))
+  const groupData = sha256(encode(['group', leaves]))
+  const groupStatement = concatBytes(utf8(STATEMENT_CONTEXT), utf8(pids.signed), z(0), utf8(PROTOCOL_NAME), z(0), groupData)
+  const groupSig = ed.sign(groupStatement, SEED)
+  const group = { leaves_hex: toHex(leaves), data_hex: toHex(groupData), statement_hex: toHex(groupStatement), signature_hex: toHex(groupSig) }
+
   const stamp = (ms: number, counter: number): { ms: number; counter: number } => ({ ms, counter })
   const setWrite = { kind: 'write', key: 'color', write: { kind: 'set', stamp: stamp(T, 0), value: 'blue' } }
   const logged = { kind: 'set', stamp: stamp(T, 0), writer: A, value: 'blue' }
@@ -153,6 +164,48 @@ export function buildSyncVectors(): SyncVectors {
       { kind: 'entries', entries: [['color', { log: [{ ...logged, sig }] }]], keys: [[A, publicKey]] },
       { write },
     ),
+    sync_signed_batch: frame(
+      'signed',
+      "[0x00, bin(A), 1500000000, 0x15 batch, [['color', 0 set, T, 0, 'blue'], ['size', 0 set, T, 1, 3]], bin(group sig)]",
+      FLAG.broadcast,
+      SUB.batch,
+      [
+        [
+          ['color', KIND.set, T, 0, 'blue'],
+          ['size', KIND.set, T, 1, 3],
+        ],
+        groupSig,
+      ],
+      {
+        kind: 'batch',
+        writes: [
+          ['color', { kind: 'set', value: 'blue', stamp: stamp(T, 0) }],
+          ['size', { kind: 'set', value: 3, stamp: stamp(T, 1) }],
+        ],
+        sig: groupSig,
+      },
+      { group },
+    ),
+    // The 'size' write of that group alone: the group goes beside it with the leaf of the write not carried ('color', index 0);
+    // the decoder's group holds the leaves given, zero where not given.
+    sync_signed_entries_group: frame(
+      'signed',
+      "[0x02, bin(A), 1500000000, 0x0B store, [['size', nil, [[0 set, T, 1, A, 3, [0, 1]]]]], [[A, bin(public key)]], [[A, bin(group sig), 2, [[0, bin(leaf of 'color')]]]]]",
+      FLAG.whisper,
+      SUB.store,
+      [[['size', null, [[...sizeItems, [0, 1]]]]], [[A, publicKey]], [[A, groupSig, 2, [[0, colorLeaf]]]]],
+      {
+        kind: 'entries',
+        entries: [
+          [
+            'size',
+            { log: [{ kind: 'set', value: 3, stamp: stamp(T, 1), writer: A, group: { writer: A, sig: groupSig, leaves: concatBytes(colorLeaf, new Uint8Array(16)) }, index: 1 }] },
+          ],
+        ],
+        keys: [[A, publicKey]],
+      },
+      { group },
+    ),
   }
   return {
     about:
@@ -162,7 +215,9 @@ export function buildSyncVectors(): SyncVectors {
       "protocolId(subnet + 'sync1', transport) unsigned (0.7 frames), protocolId(subnet + 'sync1', transport + '+ed25519') " +
       'signed (signed frames: broadcasts K = 0x01, whispers K = 0x00). T = timestamp × 1000 ms. items: the payload after ' +
       'the sub flag; sync: what the sync decoder yields; bytes are { bin: hex }. write: a signed write\'s statement ' +
-      "(utf8('p2p-today/protocol-statement') 0x00 protocol id 0x00 'sync' 0x00 data) and A's signature of it.",
+      "(utf8('p2p-today/protocol-statement') 0x00 protocol id 0x00 'sync' 0x00 data) and A's signature of it. group: writes signed together (a flooded batch, or a state transfer naming the group): " +
+      "the leaves (each write's data above, first 16 bytes, in order), data = sha256(msgpack(['group', bin(leaves)])), its " +
+      "statement (framed as a write's) and A's signature of it.",
     seed_hex: toHex(SEED),
     public_key_hex: toHex(publicKey),
     node_id: A,
