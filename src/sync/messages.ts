@@ -3,7 +3,8 @@ import { isNodeId } from '../wire/base58.js'
 import { packArray } from '../wire/payload.js'
 import { HLC_MAX_COUNTER, type Hlc } from './hlc.js'
 import type { Checkpoint, KeyState } from './key-state.js'
-import { LEAF_BYTES, MAX_GROUP, WRITE_KINDS, groupSize, isMap, transferItems, writeItems, type Write, type WriteGroup } from './write.js'
+import { GroupTree, NODE_BYTES } from './group-tree.js'
+import { MAX_GROUP, WRITE_KINDS, isMap, transferItems, writeItems, type Write, type WriteGroup } from './write.js'
 
 /**
  * The sync table's messages (docs/protocol.md, "Sync table"): 0.7's shapes with the writer's
@@ -19,7 +20,7 @@ import { LEAF_BYTES, MAX_GROUP, WRITE_KINDS, groupSize, isMap, transferItems, wr
  *   [0x14 reconcile, session, bytes]                 a range-based reconciliation message
  *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...], [[writer, publicKey], ...]?, [group, ...]?]
  *                                                     state transfer, batched (signed mode: the writers' keys,
- *                                                     and the groups its grouped writes name: [writer, sig, size, [[index, leaf], ...]])
+ *                                                     and the groups its grouped writes name: [writer, sig, size, [[level, index, node], ...]])
  *   [0x0C retrieve, session, []]                      an empty table asks for everything
  *   [0x0D retrieved, session, sent]                 the transfer of a session is complete
  */
@@ -282,9 +283,8 @@ export function entryItems(key: string, state: KeyState, groups?: GroupCodec): u
 /**
  * The groups one state-transfer message names, in order: a grouped write's proof is
  * [group's place in the list, write's place in the group]. Each group goes as [writer, sig, size,
- * [[index, leaf], ...]] with the leaves of its writes that the message does not carry (the
- * receiver computes the others); a group the receiver has from earlier in the session goes with
- * none (`known`).
+ * [[level, index, node], ...]]: the nodes of its hash tree (group-tree.ts) that, with the leaves
+ * of the writes the message carries, give the root its writer signed.
  */
 export class WireGroups implements GroupCodec {
   readonly #places = new Map<WriteGroup, number>()
@@ -308,7 +308,7 @@ export class WireGroups implements GroupCodec {
     const [g, index] = proof as unknown[]
     const group = Number.isInteger(g) ? this.#list[g as number] : undefined
     if (group === undefined || group.writer !== writer) throw new TypeError("write: the group reference names none of its writer's groups")
-    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= groupSize(group)) throw new TypeError('write: the group index is out of range')
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= group.size) throw new TypeError('write: the group index is out of range')
     return { group, index: index as number }
   }
 
@@ -316,42 +316,33 @@ export class WireGroups implements GroupCodec {
     return this.#list.length
   }
 
-  groups(): readonly WriteGroup[] {
-    return this.#list
-  }
-
-  /** The message's group list; `known(group)`: the receiver holds its leaves already (none sent). */
-  items(known: (group: WriteGroup) => boolean = () => false): unknown[] {
+  /** The message's group list. Throws if this node cannot prove a write it carries (it holds every node it needs for the writes it has). */
+  items(): unknown[] {
     return this.#list.map((group, g) => {
-      const missing: unknown[] = []
-      if (!known(group)) {
-        const carried = this.#carried[g]!
-        for (let i = 0; i < groupSize(group); i++) if (!carried.has(i)) missing.push([i, group.leaves.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES)])
-      }
-      return [group.writer, group.sig, groupSize(group), missing]
+      const proof = group.tree.proof(this.#carried[g]!)
+      if (proof === undefined) throw new Error(`cannot prove writes of a group by ${group.writer}: nodes missing`)
+      return [group.writer, group.sig, group.size, proof]
     })
   }
 
-  /** A message's group list, from hostile input: the leaves not given are zero. */
+  /** A message's group list, from hostile input: each group's tree holds the nodes given. */
   static decode(list: unknown): WireGroups {
-    if (!Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[writer, sig, size, leaves], ...]')
+    if (!Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[writer, sig, size, nodes], ...]')
     const out = new WireGroups()
     for (const item of list) {
-      if (!Array.isArray(item) || item.length !== 4) throw new TypeError('store: a group is [writer, sig, size, [[index, leaf], ...]]')
-      const [writer, sig, size, given] = item as unknown[]
+      if (!Array.isArray(item) || item.length !== 4) throw new TypeError('store: a group is [writer, sig, size, [[level, index, node], ...]]')
+      const [writer, sig, size, nodes] = item as unknown[]
       if (!nodeId(writer)) throw new TypeError('store: a group writer is a node id')
       if (!(sig instanceof Uint8Array) || sig.length !== 64) throw new TypeError('store: a group signature is 64 bytes')
       if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_GROUP) throw new TypeError(`store: a group holds 1 to ${MAX_GROUP} writes`)
-      if (!Array.isArray(given) || given.length > (size as number)) throw new TypeError('store: group leaves')
-      const leaves = new Uint8Array((size as number) * LEAF_BYTES)
-      for (const pair of given) {
-        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('store: a leaf is [index, 16 bytes]')
-        const [i, leaf] = pair as unknown[]
-        if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= (size as number)) throw new TypeError('store: a leaf index is out of range')
-        if (!(leaf instanceof Uint8Array) || leaf.length !== LEAF_BYTES) throw new TypeError(`store: a leaf is ${LEAF_BYTES} bytes`)
-        leaves.set(leaf, (i as number) * LEAF_BYTES)
+      const tree = new GroupTree(size as number)
+      if (!Array.isArray(nodes) || nodes.length > 2 * (size as number)) throw new TypeError('store: group nodes')
+      for (const n of nodes) {
+        if (!Array.isArray(n) || n.length !== 3) throw new TypeError('store: a group node is [level, index, 16 bytes]')
+        const [level, index, node] = n as unknown[]
+        if (!(node instanceof Uint8Array) || node.length !== NODE_BYTES || !tree.set(level as number, index as number, node)) throw new TypeError('store: a group node is out of place')
       }
-      const group: WriteGroup = { writer, sig, leaves }
+      const group: WriteGroup = { writer, sig, size: size as number, tree }
       out.#places.set(group, out.#list.length)
       out.#list.push(group)
       out.#carried.push(new Set())

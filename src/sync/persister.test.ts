@@ -11,6 +11,7 @@ import { keyStateDigest, type KeyState, type SyncRules } from './key-state.js'
 import { entryItems } from './messages.js'
 import { CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, Persister, type Restored } from './persister.js'
 import { Table } from './table.js'
+import { GroupTree } from './group-tree.js'
 import { LEAF_BYTES, type Write, type WriteGroup } from './write.js'
 
 const RULES: SyncRules = { leasing: false, leaseMs: 1_000, maxDriftMs: 100, maxHistory: 3 }
@@ -19,7 +20,7 @@ const WRITERS = ['A', 'B', 'Cw']
 const CLOCK = { ms: 1_800_000_000_000, counter: 7 }
 
 /** Each writer's groups of writes (signed mode, update()): 64 writes each, 4 groups. */
-const GROUPS = new Map(WRITERS.map((writer, w) => [writer, Array.from({ length: 4 }, (_, g): WriteGroup => ({ writer, sig: Uint8Array.from({ length: 64 }, (_, j) => (w * 31 + g * 7 + j) & 0xff), leaves: Uint8Array.from({ length: 64 * LEAF_BYTES }, (_, j) => (w + g + j) & 0xff) }))]))
+const GROUPS = new Map(WRITERS.map((writer, w) => [writer, Array.from({ length: 4 }, (_, g): WriteGroup => ({ writer, sig: Uint8Array.from({ length: 64 }, (_, j) => (w * 31 + g * 7 + j) & 0xff), size: 64, tree: GroupTree.of(Uint8Array.from({ length: 64 * LEAF_BYTES }, (_, j) => (w + g + j) & 0xff)) }))]))
 
 /** The i-th write of key i: every kind of value, signatures on some, groups on others, several writes on some keys (checkpoints: maxHistory 3). */
 function writeOf(i: number, version: number): Write {
@@ -339,7 +340,7 @@ describe('SyncSocket restoring from chunks', () => {
   it('a group is stored once, with the first write that names it; compaction deletes the groups no write names any more', async () => {
     const { storage, persister, table } = await startedPersister()
     // Groups of their own (fill() below names GROUPS' groups).
-    const [g1, g2] = [1, 2].map((n): WriteGroup => ({ writer: 'A', sig: new Uint8Array(64).fill(200 + n), leaves: new Uint8Array(16 * LEAF_BYTES).fill(n) }))
+    const [g1, g2] = [1, 2].map((n): WriteGroup => ({ writer: 'A', sig: new Uint8Array(64).fill(200 + n), size: 16, tree: GroupTree.of(new Uint8Array(16 * LEAF_BYTES).fill(n)) }))
     const write = (key: string, group: WriteGroup, index: number, ms: number): void => {
       table.insert(key, { kind: 'set', stamp: { ms, counter: 0 }, writer: 'A', value: key, group, index })
       const row = table.row(key)!

@@ -6,7 +6,8 @@ import type { Hlc } from './hlc.js'
 import type { KeyState } from './key-state.js'
 import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds, type GroupCodec } from './messages.js'
 import { toHex } from '../util/bytes.js'
-import { groupSize, LEAF_BYTES, MAX_GROUP, type WriteGroup } from './write.js'
+import { GroupTree } from './group-tree.js'
+import { MAX_GROUP, type WriteGroup } from './write.js'
 
 /**
  * Storage keys (docs/protocol.md, "Persistence"): the table as snapshot chunks, one record per key
@@ -17,7 +18,7 @@ const CHUNK_PREFIX = 's:'
 const CLOCK = 'hlc'
 /** A writer's public key (signed mode): to relay its writes after a restart. */
 const PUBLIC_KEY_PREFIX = 'pk:'
-/** A group of writes signed together (signed mode): [writer, sig, leaves], stored once for all its writes. */
+/** A group of writes signed together (signed mode): [writer, sig, size, [[place, node], ...]] (its hash tree as known), one record for all its writes. */
 const GROUP_PREFIX = 'g:'
 
 /** A snapshot chunk holds at most this many entries, and stops growing past this many bytes. */
@@ -77,8 +78,8 @@ export class Persister {
   #table: PersistedTable | undefined
   /** Grouped writes are stored as [group's signature, index]; the groups as records of their own. */
   readonly #groups = new StoredGroups()
-  /** The group records in storage. */
-  #storedGroups = new Set<string>()
+  /** The group records in storage, with the number of tree nodes each holds (a tree that grew is written again). */
+  #storedGroups = new Map<string, number>()
   /** The compaction `follow` found due, in a task of its own (after the restored table is shown). */
   #followTimer: TimerHandle | undefined
   #hlc: Hlc | undefined
@@ -112,9 +113,11 @@ export class Persister {
     // The groups first: stored writes name them.
     for (const [key, record] of records) {
       if (!key.startsWith(GROUP_PREFIX)) continue
-      this.#storedGroups.add(key)
+      this.#storedGroups.set(key, -1)
       try {
-        this.#groups.add(key, decodeGroup(key, record))
+        const group = decodeGroup(key, record)
+        this.#groups.add(key, group)
+        this.#storedGroups.set(key, group.tree.nodeCount)
       } catch {
         bad++
       }
@@ -232,18 +235,18 @@ export class Persister {
       this.#dirty.clear()
       // Exactly the groups the table's writes name stay stored.
       const named = this.#groups.take()
-      for (const [record, g] of named) if (!this.#storedGroups.has(record)) puts.push([record, groupItems(g)])
-      for (const record of this.#storedGroups) if (!named.has(record)) deletes.push(record)
-      this.#storedGroups = new Set(named.keys())
+      for (const [record, g] of named) if (this.#storedGroups.get(record) !== g.tree.nodeCount) puts.push([record, groupItems(g)])
+      for (const record of this.#storedGroups.keys()) if (!named.has(record)) deletes.push(record)
+      this.#storedGroups = new Map([...named].map(([record, g]) => [record, g.tree.nodeCount]))
     } else {
       for (const [key, { state, id }] of this.#dirty) {
         puts.push([KEY_PREFIX + key, storedItems(key, state, id, this.#groups)])
         if (puts.length >= MAX_ENTRIES * 8) break
       }
       for (const [record, g] of this.#groups.take()) {
-        if (this.#storedGroups.has(record)) continue
+        if (this.#storedGroups.get(record) === g.tree.nodeCount) continue
         puts.push([record, groupItems(g)])
-        this.#storedGroups.add(record)
+        this.#storedGroups.set(record, g.tree.nodeCount)
       }
       for (const [key] of puts) {
         if (!key.startsWith(KEY_PREFIX)) continue
@@ -285,15 +288,17 @@ function groupRecord(writer: string, sig: Uint8Array): string {
 }
 
 function groupItems(g: WriteGroup): unknown[] {
-  return own([g.writer, g.sig, g.leaves]) as unknown[]
+  return own([g.writer, g.sig, g.size, g.tree.entries()]) as unknown[]
 }
 
 function decodeGroup(record: string, items: unknown): WriteGroup {
-  if (!Array.isArray(items) || items.length !== 3) throw new TypeError('a group is [writer, sig, leaves]')
-  const [writer, sig, leaves] = items as unknown[]
+  if (!Array.isArray(items) || items.length !== 4) throw new TypeError('a group is [writer, sig, size, nodes]')
+  const [writer, sig, size, nodes] = items as unknown[]
   if (typeof writer !== 'string' || !(sig instanceof Uint8Array) || sig.length !== 64 || groupRecord(writer, sig) !== record) throw new TypeError('a group record is named by its writer and signature')
-  if (!(leaves instanceof Uint8Array) || leaves.length === 0 || leaves.length % LEAF_BYTES !== 0 || leaves.length > MAX_GROUP * LEAF_BYTES) throw new TypeError('group leaves')
-  return { writer, sig, leaves }
+  if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_GROUP || !Array.isArray(nodes)) throw new TypeError('a group holds 1 to MAX_GROUP writes')
+  const tree = GroupTree.restore(size as number, nodes as Array<[number, Uint8Array]>)
+  if (tree === undefined) throw new TypeError('group nodes')
+  return { writer, sig, size: size as number, tree }
 }
 
 /**
@@ -320,7 +325,7 @@ class StoredGroups implements GroupCodec {
     const group = this.#byRecord.get(groupRecord(writer, proof[0]))
     const index: unknown = proof[1]
     if (group === undefined) throw new TypeError('a stored write names a group not stored')
-    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= groupSize(group)) throw new TypeError('a stored group index is out of range')
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= group.size) throw new TypeError('a stored group index is out of range')
     return { group, index: index as number }
   }
 

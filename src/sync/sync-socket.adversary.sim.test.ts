@@ -150,16 +150,16 @@ describe('SyncSocket against hostile nodes (signed mode)', () => {
     const evilX: Write = { kind: 'set', stamp, writer: a!.id, value: 'evil' }
     const pk = [[a!.id, evil.port.publicKey]]
     // 1. A group in a's name, signed with the attacker's key.
-    const ownSig = await evil.port.sign(groupStatement(writeLeaf('x', evilX)))
+    const ownSig = await evil.port.sign(groupStatement(1, writeLeaf('x', evilX)))
     for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['x', null, [[...writeItems(evilX), [0, 0]]]]], pk, [[a!.id, ownSig, 1, []]])
     // 2. a's real group, with the write at index 0 changed (the other leaf given as it was).
     const realY = a!.table.meta('y')!
     const y: Write = { kind: 'set', stamp: realY.stamp, writer: a!.id, value: '2' }
     const realX = a!.table.meta('x')!
     const changed: Write = { kind: 'set', stamp: realX.stamp, writer: a!.id, value: 'changed' }
-    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['x', null, [[...writeItems(changed), [0, 0]]]]], pk, [[a!.id, realSig, 2, [[1, writeLeaf('y', y)]]]])
+    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['x', null, [[...writeItems(changed), [0, 0]]]]], pk, [[a!.id, realSig, 2, [[0, 1, writeLeaf('y', y)]]]])
     // 3. A flooded batch whose signature covers other writes than the ones it carries.
-    const other = await evil.port.sign(groupStatement(new Uint8Array(32).fill(7)))
+    const other = await evil.port.sign(groupStatement(2, new Uint8Array(16).fill(7)))
     await evil.port.broadcast(F.batch, [['z1', 0, stamp.ms, 0, 'a'], ['z2', 0, stamp.ms, 1, 'b']], other)
     await sim.runFor(3_000)
     expect(honest.map((n) => [n.table.get('x'), n.table.get('y'), n.table.has('z1'), n.table.has('z2')])).toEqual(honest.map(() => ['1', '2', false, false]))

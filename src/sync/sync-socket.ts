@@ -7,6 +7,7 @@ import { Emitter } from '../util/emitter.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { yieldToPage } from '../util/yield.js'
 import { AntiEntropy } from './anti-entropy.js'
+import { GroupTree } from './group-tree.js'
 import { HybridClock, type Hlc } from './hlc.js'
 import { HoldBack, dueAt } from './holdback.js'
 import { leaseEnd, type KeyState, type Resolved, type SyncRules } from './key-state.js'
@@ -15,7 +16,7 @@ import { SYNC_FLAGS as F, batchItems, syncClaims, valueBytes, type Bounds, type 
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
-import { LEAF_BYTES, MAX_GROUP, groupStatement, isMap, writeLeaf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
+import { MAX_GROUP, groupStatement, isMap, writeLeaf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
 import { WriterKeys } from './writer-keys.js'
 
 /**
@@ -237,9 +238,9 @@ export class SyncSocket extends MeshSocket {
     })
     let sig: Uint8Array[] = []
     if (this.#port.signed) {
-      const leaves = new Uint8Array(writes.length * LEAF_BYTES)
-      writes.forEach(([key, w], i) => leaves.set(writeLeaf(key, w), i * LEAF_BYTES))
-      const group: WriteGroup = { writer: id, sig: await this.#port.sign(groupStatement(leaves)), leaves }
+      const tree = new GroupTree(writes.length)
+      writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, w)))
+      const group: WriteGroup = { writer: id, sig: await this.#port.sign(groupStatement(writes.length, tree.fill()!)), size: writes.length, tree }
       this.#writers.own(group)
       for (const [key, w] of writes) this.#check(key, 'set', w.value, w.stamp) // the table may have moved while signing
       writes = writes.map(([key, w], index) => [key, { ...w, group, index }])

@@ -82,7 +82,7 @@ describe('sync table vectors (vectors-sync.json)', () => {
         }
         expect(got.group === undefined).toBe(v.group === undefined)
         if (v.group !== undefined && got.group !== undefined) {
-          expect(got.group.leaves_hex).toBe(v.group.leaves_hex)
+          expect(got.group.root_hex).toBe(v.group.root_hex)
           expect(got.group.data_hex).toBe(v.group.data_hex)
           expect(got.group.statement_hex).toBe(v.group.statement_hex)
           expect(got.group.signature_hex, backend).toBe(v.group.signature_hex)
@@ -104,16 +104,15 @@ describe('sync table vectors (vectors-sync.json)', () => {
     expect(flooded.items[4]).toEqual({ bin: flooded.write!.signature_hex })
   })
 
-  it('a group carries the same signature flooded and in a state transfer, which gives the leaf of the write it does not carry', () => {
+  it('a group carries the same signature flooded and in a state transfer, which gives the tree node beside the write it carries', () => {
     const flooded = vectors.messages.sync_signed_batch!
     const transfer = vectors.messages.sync_signed_entries_group!
     expect(flooded.group).toEqual(transfer.group)
     expect(flooded.items[1]).toEqual({ bin: flooded.group!.signature_hex })
-    const [[writer, sig, size, given]] = transfer.items[2] as [[string, { bin: string }, number, [[number, { bin: string }]]]]
+    const [[writer, sig, size, given]] = transfer.items[2] as [[string, { bin: string }, number, [[number, number, { bin: string }]]]]
     expect([writer, sig, size]).toEqual([vectors.node_id, { bin: flooded.group!.signature_hex }, 2])
-    // 'color' is the batch's first write: its leaf is the first 16 bytes of the leaves.
-    expect(given).toEqual([[0, { bin: flooded.group!.leaves_hex.slice(0, 32) }]])
-    expect(flooded.group!.leaves_hex.length).toBe(64)
+    // 'color' is the batch's first write: the node given is its leaf (level 0, index 0), the first 16 bytes of its data.
+    expect(given).toEqual([[0, 0, { bin: vectors.messages.sync_signed_store_set!.write!.data_hex.slice(0, 32) }]])
   })
 
   it('a frame of the other mode is refused: each layout is read by its own decoder only', () => {

@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { packArray } from '../wire/payload.js'
 import { compareHlc, type Hlc } from './hlc.js'
+import { MAX_TREE_LEAVES, NODE_BYTES, type GroupTree } from './group-tree.js'
 
 /**
  * One write to one key of the sync table, as every replica keeps it. Writes are the unit of
@@ -32,21 +33,22 @@ export interface Write {
 }
 
 /**
- * Writes signed together: `sig` is the writer's signature over `groupStatement(leaves)`, where
- * `leaves` holds each write's `writeLeaf` (LEAF_BYTES each), in order. A verifier needs every
- * leaf: the ones of writes it holds it computes, the others come with the group. Unverified
- * leaves (as decoded) are zero where not given.
+ * Writes signed together: `sig` is the writer's signature over `groupStatement(size, root)`,
+ * where root is the root of the hash tree (group-tree.ts) over the group's leaves, one
+ * `writeLeaf` per write, in order. Any subset of the writes is proven by their leaves and a few
+ * nodes of the tree; `tree` holds the nodes this node knows (as decoded: the ones a message gave).
  */
 export interface WriteGroup {
   readonly writer: string
   readonly sig: Uint8Array
-  readonly leaves: Uint8Array
+  readonly size: number
+  readonly tree: GroupTree
 }
 
 /** Bytes of one write's leaf in a group. */
-export const LEAF_BYTES = 16
-/** Writes in one group at most (a flooded batch; its leaves are 16 KiB). */
-export const MAX_GROUP = 1_024
+export const LEAF_BYTES = NODE_BYTES
+/** Writes in one group at most (a flooded batch). */
+export const MAX_GROUP = MAX_TREE_LEAVES
 
 /** The kinds as numbers on the wire, in this order. */
 export const WRITE_KINDS: readonly WriteKind[] = ['set', 'delete', 'delta', 'release']
@@ -122,14 +124,9 @@ export function writeLeaf(key: string, w: Write): Uint8Array {
   return writeStatement(key, w).subarray(0, LEAF_BYTES)
 }
 
-/** What a writer signs for a group of writes: sha256 of ['group', leaves]. */
-export function groupStatement(leaves: Uint8Array): Uint8Array {
-  return sha256(packArray(['group', leaves]))
-}
-
-/** How many writes a group covers. */
-export function groupSize(g: WriteGroup): number {
-  return g.leaves.length / LEAF_BYTES
+/** What a writer signs for a group of writes: sha256 of msgpack(['group', size, root]). */
+export function groupStatement(size: number, root: Uint8Array): Uint8Array {
+  return sha256(packArray(['group', size, root]))
 }
 
 /** What a writer signs: sha256 of [key, ...content] (the value canonical), so a signature holds for one key and one write. */

@@ -1,7 +1,8 @@
 import type { MeshPort } from '../mesh/protocol.js'
 import type { KeyState } from './key-state.js'
 import { binaryKey, equalBytes } from '../util/bytes.js'
-import { LEAF_BYTES, groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from './write.js'
+import { GroupTree } from './group-tree.js'
+import { groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from './write.js'
 
 /** Verified groups remembered (their later writes need no signature check), at most. */
 const GROUPS_KEPT = 4_096
@@ -56,21 +57,20 @@ export class WriterKeys {
   async verifiedBatch(writer: string, writes: Array<[string, Write]>, sig: Uint8Array | undefined, publicKey: Uint8Array | undefined): Promise<Array<[string, Write]> | undefined> {
     if (!this.#port.signed) return writes
     if (sig === undefined) return undefined
-    const leaves = new Uint8Array(writes.length * LEAF_BYTES)
-    writes.forEach(([key, w], i) => leaves.set(writeLeaf(key, w), i * LEAF_BYTES))
-    const group = await this.#verifyGroup({ writer, sig, leaves }, publicKey)
+    const tree = new GroupTree(writes.length)
+    writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, w)))
+    tree.fill()
+    const group = await this.#verifyGroup({ writer, sig, size: writes.length, tree }, publicKey)
     return group && writes.map(([key, w], index) => [key, { ...w, group, index }])
   }
 
   /**
    * A peer's entries with only the writes their writers signed (a checkpoint whose horizon write
-   * is not signed is dropped); `forged` hears each write dropped. A group is checked once: its
-   * leaves are the ones the message gave, the ones its writes here hash to, or (a group verified
-   * before) the ones remembered.
+   * is not signed is dropped); `forged` hears each write dropped. A group's root is computed from
+   * its writes here and the tree nodes the message gave; its signature is checked once (a root
+   * met again is compared with the one remembered).
    */
   async verifiedEntries(entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>, forged: (key: string, w: Write) => void): Promise<Array<[string, KeyState]>> {
-    // Every group's check starts now, in message order: a later message naming a group without
-    // its leaves finds this one's check under way.
     const present = new Map<WriteGroup, Array<[string, Write]>>()
     for (const [key, state] of entries) {
       for (const w of state.base === undefined ? state.log : [state.base.horizon, ...state.log]) {
@@ -88,7 +88,8 @@ export class WriterKeys {
         if (w.group === undefined) out = (await this.verified(key, w, keys.get(w.writer))) ? w : undefined
         else {
           const g = await groups.get(w.group)
-          if (g !== undefined && equalBytes(writeLeaf(key, w), g.leaves.subarray(w.index! * LEAF_BYTES, (w.index! + 1) * LEAF_BYTES))) out = { ...w, group: g }
+          const leaf = g?.tree.node(0, w.index!)
+          if (g !== undefined && leaf !== undefined && equalBytes(writeLeaf(key, w), leaf)) out = { ...w, group: g }
         }
         if (out === undefined) forged(key, w)
         return out
@@ -105,23 +106,30 @@ export class WriterKeys {
     return Promise.all(checks)
   }
 
-  /** A group as verified: remembered, or its leaves completed from the writes here and checked. */
+  /** A group as verified: its root computed from the writes here and the nodes given, then checked (or compared with the root remembered). */
   #groupOf(g: WriteGroup, writes: Array<[string, Write]>, publicKey: Uint8Array | undefined): Promise<WriteGroup | undefined> {
-    const known = this.#groups.get(groupId(g))
-    if (known !== undefined) return known
-    const leaves = g.leaves.slice()
-    for (const [key, w] of writes) leaves.set(writeLeaf(key, w), w.index! * LEAF_BYTES)
-    for (let i = 0; i < leaves.length; i += LEAF_BYTES) if (leaves.subarray(i, i + LEAF_BYTES).every((b) => b === 0)) return Promise.resolve(undefined)
-    return this.#verifyGroup({ writer: g.writer, sig: g.sig, leaves }, publicKey)
+    // The decoded group's tree is this message's own: the carried leaves go in (a second write
+    // claiming a taken place does not: its leaf check fails below).
+    for (const [key, w] of writes) g.tree.set(0, w.index!, writeLeaf(key, w))
+    if (g.tree.fill() === undefined) return Promise.resolve(undefined)
+    return this.#verifyGroup(g, publicKey)
   }
 
+  /** `g` (its tree's root computed) checked: a group known by its signature must have the same root, and then gains `g`'s nodes. */
   #verifyGroup(g: WriteGroup, publicKey: Uint8Array | undefined): Promise<WriteGroup | undefined> {
+    const root = g.tree.root!
     const known = this.#groups.get(groupId(g))
-    if (known !== undefined) return known.then((k) => (k !== undefined && equalBytes(k.leaves, g.leaves) ? k : undefined))
+    if (known !== undefined) {
+      return known.then((k) => {
+        if (k === undefined || k.size !== g.size || !equalBytes(k.tree.root!, root)) return undefined
+        k.tree.merge(g.tree)
+        return k
+      })
+    }
     const pk = publicKey ?? this.#keys.get(g.writer)
     if (pk === undefined) return Promise.resolve(undefined)
     this.checks++
-    const checked = Promise.resolve(this.#port.verify(g.writer, pk, groupStatement(g.leaves), g.sig)).then((ok) => {
+    const checked = Promise.resolve(this.#port.verify(g.writer, pk, groupStatement(g.size, root), g.sig)).then((ok) => {
       if (!ok) {
         this.#groups.delete(groupId(g))
         return undefined

@@ -2,7 +2,8 @@ import { statementInput } from '../mesh/port.js'
 import { decodeMeshMessage, meshFrame, type MeshMessage } from '../mesh/messages.js'
 import { SYNC_DEFAULTS } from '../sync/options.js'
 import { batchItems, entryItems, syncClaims, WireGroups, type SyncMessage } from '../sync/messages.js'
-import { LEAF_BYTES, groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from '../sync/write.js'
+import { GroupTree } from '../sync/group-tree.js'
+import { groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from '../sync/write.js'
 import { fromHex, toHex } from '../util/bytes.js'
 import { decodeFrame, encodeFrame } from '../wire/frame.js'
 import type { Identity } from '../wire/identity.js'
@@ -74,10 +75,11 @@ export interface SyncFrameVector {
   /** A signed write: sha256(msgpack([key, kind, ms, counter, writer, value | nil])), the statement around it, and the writer's signature. */
   write?: { key: string; data_hex: string; statement_hex: string; signature_hex: string }
   /**
-   * Writes signed together: the leaves (each write's data, first 16 bytes, in the group's order),
-   * sha256(msgpack(['group', bin(leaves)])), the statement around it, and the writer's signature.
+   * Writes signed together: the root of the hash tree over their leaves (each write's data, first
+   * 16 bytes, in the group's order), sha256(msgpack(['group', size, bin(root)])), the statement
+   * around it, and the writer's signature.
    */
-  group?: { leaves_hex: string; data_hex: string; statement_hex: string; signature_hex: string }
+  group?: { root_hex: string; data_hex: string; statement_hex: string; signature_hex: string }
 }
 
 export interface SyncVectors {
@@ -121,7 +123,7 @@ export interface SyncVectorCheck {
   }
   /** A grouped write's group (flooded batch, or named by a state transfer): as `write`, over the group's statement. */
   group?: {
-    leaves_hex: string
+    root_hex: string
     data_hex: string
     statement_hex: string
     signature_hex: string
@@ -170,31 +172,28 @@ function signedWrite(m: SyncMessage, origin: string): [string, Write] | undefine
 }
 
 /**
- * The group of a decoded message's grouped writes, its leaves complete: a flooded batch's from its
- * writes (the writer is the frame's origin); a state transfer's from the leaves it gave and the
- * leaves of the writes it carries (as a receiver completes them).
+ * The group of a decoded message's grouped writes and its tree's root: a flooded batch's over its
+ * writes' leaves (the writer is the frame's origin); a state transfer's from the tree nodes it
+ * gave and the leaves of the writes it carries (as a receiver computes it).
  */
-function signedGroup(m: SyncMessage, origin: string): WriteGroup | undefined {
+function signedGroup(m: SyncMessage, origin: string): { writer: string; sig: Uint8Array; size: number; root: Uint8Array } | undefined {
   if (m.kind === 'batch') {
     if (m.sig === undefined) return undefined
-    const leaves = new Uint8Array(m.writes.length * LEAF_BYTES)
-    m.writes.forEach(([key, w], i) => leaves.set(writeLeaf(key, { ...w, writer: origin }), i * LEAF_BYTES))
-    return { writer: origin, sig: m.sig, leaves }
+    const tree = new GroupTree(m.writes.length)
+    m.writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, { ...w, writer: origin })))
+    return { writer: origin, sig: m.sig, size: tree.size, root: tree.fill()! }
   }
   if (m.kind !== 'entries') return undefined
   let group: WriteGroup | undefined
-  let leaves = new Uint8Array(0)
   for (const [key, state] of m.entries) {
     for (const w of state.base === undefined ? state.log : [state.base.horizon, ...state.log]) {
       if (w.group === undefined) continue
-      if (group === undefined) {
-        group = w.group
-        leaves = group.leaves.slice()
-      }
-      if (w.group === group) leaves.set(writeLeaf(key, w), w.index! * LEAF_BYTES)
+      group ??= w.group
+      if (w.group === group) group.tree.set(0, w.index!, writeLeaf(key, w))
     }
   }
-  return group && { ...group, leaves }
+  const root = group?.tree.fill()
+  return group && root && { writer: group.writer, sig: group.sig, size: group.size, root }
 }
 
 /** Whether `sig` is the writer's over `data` (ok), and with a byte flipped, the other mode's protocol id, another name. */
@@ -271,8 +270,8 @@ export async function checkSyncVector(
   }
   const group = signed ? signedGroup(sync, frame.sender) : undefined
   if (group !== undefined) {
-    const checks = await statementChecks(vectors, pid, groupStatement(group.leaves), group.sig, group.writer, keyOf(group.writer), crypto)
-    out.group = { leaves_hex: toHex(group.leaves), ...checks }
+    const checks = await statementChecks(vectors, pid, groupStatement(group.size, group.root), group.sig, group.writer, keyOf(group.writer), crypto)
+    out.group = { root_hex: toHex(group.root), ...checks }
   }
   return out
 }

@@ -101,15 +101,16 @@ export function buildSyncVectors(): SyncVectors {
   const write = { key: 'color', data_hex: toHex(data), statement_hex: toHex(statement), signature_hex: toHex(sig) }
 
   // The signed group: A sets 'color' to 'blue' at (T, 0) and 'size' to 3 at (T, 1) in one update().
-  // Each write's leaf: the first 16 bytes of its data as above; the group's data: sha256(msgpack(['group', bin(leaves)])).
+  // Each write's leaf: the first 16 bytes of its data as above; the tree's root over two leaves:
+  // the first 16 bytes of sha256(0x01 || leaf 0 || leaf 1); the group's data: sha256(msgpack(['group', 2, bin(root)])).
   const leafOf = (key: string, items: unknown[]): Uint8Array => sha256(encode([key, ...items])).slice(0, 16)
   const sizeItems = [KIND.set, T, 1, A, 3]
   const colorLeaf = leafOf('color', setItems)
-  const leaves = concatBytes(colorLeaf, leafOf('size', sizeItems))
-  const groupData = sha256(encode(['group', leaves]))
+  const root = sha256(concatBytes(z(0x01), colorLeaf, leafOf('size', sizeItems))).slice(0, 16)
+  const groupData = sha256(encode(['group', 2, root]))
   const groupStatement = concatBytes(utf8(STATEMENT_CONTEXT), utf8(pids.signed), z(0), utf8(PROTOCOL_NAME), z(0), groupData)
   const groupSig = ed.sign(groupStatement, SEED)
-  const group = { leaves_hex: toHex(leaves), data_hex: toHex(groupData), statement_hex: toHex(groupStatement), signature_hex: toHex(groupSig) }
+  const group = { root_hex: toHex(root), data_hex: toHex(groupData), statement_hex: toHex(groupStatement), signature_hex: toHex(groupSig) }
 
   const stamp = (ms: number, counter: number): { ms: number; counter: number } => ({ ms, counter })
   const setWrite = { kind: 'write', key: 'color', write: { kind: 'set', stamp: stamp(T, 0), value: 'blue' } }
@@ -186,20 +187,20 @@ export function buildSyncVectors(): SyncVectors {
       },
       { group },
     ),
-    // The 'size' write of that group alone: the group goes beside it with the leaf of the write not carried ('color', index 0);
-    // the decoder's group holds the leaves given, zero where not given.
+    // The 'size' write of that group alone: the group goes beside it with the tree node its root needs besides
+    // the carried write's leaf: the leaf of 'color' (level 0, index 0). The decoder's group: writer, sig, size, tree (its size).
     sync_signed_entries_group: frame(
       'signed',
-      "[0x02, bin(A), 1500000000, 0x0B store, [['size', nil, [[0 set, T, 1, A, 3, [0, 1]]]]], [[A, bin(public key)]], [[A, bin(group sig), 2, [[0, bin(leaf of 'color')]]]]]",
+      "[0x02, bin(A), 1500000000, 0x0B store, [['size', nil, [[0 set, T, 1, A, 3, [0, 1]]]]], [[A, bin(public key)]], [[A, bin(group sig), 2, [[0, 0, bin(leaf of 'color')]]]]]",
       FLAG.whisper,
       SUB.store,
-      [[['size', null, [[...sizeItems, [0, 1]]]]], [[A, publicKey]], [[A, groupSig, 2, [[0, colorLeaf]]]]],
+      [[['size', null, [[...sizeItems, [0, 1]]]]], [[A, publicKey]], [[A, groupSig, 2, [[0, 0, colorLeaf]]]]],
       {
         kind: 'entries',
         entries: [
           [
             'size',
-            { log: [{ kind: 'set', value: 3, stamp: stamp(T, 1), writer: A, group: { writer: A, sig: groupSig, leaves: concatBytes(colorLeaf, new Uint8Array(16)) }, index: 1 }] },
+            { log: [{ kind: 'set', value: 3, stamp: stamp(T, 1), writer: A, group: { writer: A, sig: groupSig, size: 2, tree: { size: 2 } }, index: 1 }] },
           ],
         ],
         keys: [[A, publicKey]],
@@ -216,7 +217,8 @@ export function buildSyncVectors(): SyncVectors {
       'signed (signed frames: broadcasts K = 0x01, whispers K = 0x00). T = timestamp × 1000 ms. items: the payload after ' +
       'the sub flag; sync: what the sync decoder yields; bytes are { bin: hex }. write: a signed write\'s statement ' +
       "(utf8('p2p-today/protocol-statement') 0x00 protocol id 0x00 'sync' 0x00 data) and A's signature of it. group: writes signed together (a flooded batch, or a state transfer naming the group): " +
-      "the leaves (each write's data above, first 16 bytes, in order), data = sha256(msgpack(['group', bin(leaves)])), its " +
+      "the root of the hash tree over the leaves (each write's data above, first 16 bytes, in order; a node: the first 16 bytes of " +
+      "sha256(0x01 || left || right)), data = sha256(msgpack(['group', size, bin(root)])), its " +
       "statement (framed as a write's) and A's signature of it.",
     seed_hex: toHex(SEED),
     public_key_hex: toHex(publicKey),
