@@ -7,7 +7,6 @@ import { entryBatches } from './entry-batches.js'
 import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
 import type { Item, Table } from './table.js'
-import type { WriteGroup } from './write.js'
 
 export interface AntiEntropyHost {
   readonly port: MeshPort
@@ -37,8 +36,6 @@ interface Session {
   /** Our sends, in order (entries, then our 'retrieved'). */
   sending: Promise<void>
   sent: number
-  /** Groups whose leaves this session already sent (the peer has them verified). */
-  readonly groupsSent: Set<WriteGroup>
   doneSent: boolean
   doneReceived: boolean
   /** Reconciliation messages received in this session. */
@@ -241,8 +238,7 @@ export class AntiEntropy {
     const k = `${peer} ${sid}`
     let ended!: (complete: boolean) => void
     const done = new Promise<boolean>((resolve) => (ended = resolve))
-    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0,
-      groupsSent: new Set(), doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, differed: true, done }
+    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, differed: true, done }
     session.timer = this.#host.clock.setTimeout(() => {
       if (this.#sessions.get(k) === session) this.#drop(k)
     }, SESSION_TIMEOUT_MS)
@@ -402,8 +398,7 @@ export class AntiEntropy {
           const items: unknown[] = publicKeys === undefined ? [entries] : [entries, publicKeys]
           if (groups.size > 0) {
             items[1] ??= []
-            items.push(groups.items((g) => session.groupsSent.has(g)))
-            for (const g of groups.groups()) session.groupsSent.add(g)
+            items.push(groups.items())
           }
           await this.#host.port.direct(session.peer, F.store, ...items)
         }

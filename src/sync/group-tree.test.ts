@@ -51,7 +51,7 @@ describe('GroupTree', () => {
     const carried = [3, 4, 20]
     const proof = full.proof(carried)!
     const changedLeaf = leaves.slice()
-    changedLeaf[4 * NODE_BYTES] ^= 1
+    changedLeaf[4 * NODE_BYTES] = changedLeaf[4 * NODE_BYTES]! ^ 1
     expect(received(37, changedLeaf, carried, proof).fill()).not.toEqual(full.root)
     const changedNode = proof.map(([l, i, n], j): [number, number, Uint8Array] => [l, i, j === 1 ? n.map((b) => b ^ 0x80) : n])
     expect(received(37, leaves, carried, changedNode).fill()).not.toEqual(full.root)
