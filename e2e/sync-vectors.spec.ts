@@ -10,7 +10,8 @@ import type { SyncVectorsPage } from './sync-vectors/page.js'
 // as src/sync/vectors.test.ts checks them in Node: every frame decoded by the mesh's decoder and
 // the sync claims into the recorded items and message, re-encoded byte for byte, the flooded
 // frame signed again and verified by WebCrypto, and the signed write's statement signed by
-// WebCrypto to the recorded signature, which verifies (and fails with one byte flipped). The page
+// WebCrypto to the recorded signature, which verifies (and fails with one byte flipped); a group of
+// writes (flooded batch, or named by a state transfer) the same way over its tree's root. The page
 // (e2e/sync-vectors/) runs the library's source, served by vite, as the storage contract's does.
 const vectors = JSON.parse(readFileSync(new URL('../src/wire/fixtures/vectors-sync.json', import.meta.url), 'utf8')) as SyncVectors
 let vite: ViteDevServer
@@ -40,7 +41,7 @@ test('every sync message vector decodes, re-encodes byte for byte and verifies w
   await expect(page.getByTestId('state')).toHaveText('ready')
   expect(await page.evaluate(() => (window as unknown as { syncVectors: SyncVectorsPage }).syncVectors.backends())).toEqual({ identity: 'webcrypto', verifier: 'webcrypto' })
   const ids = Object.keys(vectors.messages)
-  expect(ids).toHaveLength(10)
+  expect(ids).toHaveLength(12)
   for (const id of ids) {
     const v = vectors.messages[id]!
     // Through `unknown` both ways: Playwright's serialisable types do not unfold the recursive Json type.
@@ -56,8 +57,15 @@ test('every sync message vector decodes, re-encodes byte for byte and verifies w
       expect(got.frame_signature_ok, id).toBe(true)
     }
     expect(got.write === undefined, id).toBe(v.write === undefined)
-    if (v.write === undefined || got.write === undefined) continue
-    expect([got.write.data_hex, got.write.statement_hex, got.write.signature_hex], id).toEqual([v.write.data_hex, v.write.statement_hex, v.write.signature_hex])
-    expect([got.write.ok, got.write.flipped_ok, got.write.other_protocol_id_ok, got.write.other_name_ok], id).toEqual([true, false, false, false])
+    if (v.write !== undefined && got.write !== undefined) {
+      expect([got.write.data_hex, got.write.statement_hex, got.write.signature_hex], id).toEqual([v.write.data_hex, v.write.statement_hex, v.write.signature_hex])
+      expect([got.write.ok, got.write.flipped_ok, got.write.other_protocol_id_ok, got.write.other_name_ok], id).toEqual([true, false, false, false])
+    }
+    expect(got.group === undefined, id).toBe(v.group === undefined)
+    if (v.group !== undefined && got.group !== undefined) {
+      expect([got.group.root_hex, got.group.data_hex, got.group.statement_hex, got.group.signature_hex], id).toEqual([v.group.root_hex, v.group.data_hex, v.group.statement_hex, v.group.signature_hex])
+      expect([got.group.ok, got.group.flipped_ok, got.group.other_protocol_id_ok, got.group.other_name_ok], id).toEqual([true, false, false, false])
+    }
   }
+  expect(ids.filter((id) => vectors.messages[id]!.group !== undefined)).toHaveLength(2)
 })

@@ -3,7 +3,7 @@ import { binaryKey } from '../util/bytes.js'
 import type { MeshPort } from '../mesh/protocol.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import type { KeyState } from './key-state.js'
-import { entryBatches } from './entry-batches.js'
+import { byGroup, entryBatches } from './entry-batches.js'
 import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
 import type { Item, Table } from './table.js'
@@ -389,7 +389,7 @@ export class AntiEntropy {
     session.sending = session.sending
       .then(async () => {
         let first = true
-        for (const { entries, writers, groups } of entryBatches(this.#host.table, keys, this.#host.batchBytes)) {
+        for (const { entries, writers, groups } of entryBatches(this.#host.table, byGroup(this.#host.table, keys), this.#host.batchBytes)) {
           if (!first) await this.#host.yield()
           first = false
           session.sent += entries.length

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { Prng } from '../testing/prng.js'
+import { GroupTree } from './group-tree.js'
+import { byGroup, entryBatches } from './entry-batches.js'
+import { Table } from './table.js'
+import type { WriteGroup } from './write.js'
+
+const RULES = { leasing: false, leaseMs: 1_000, maxDriftMs: 100, maxHistory: 8 }
+const WRITER = 'A'
+
+/** 3 groups of 400 writes, one key each, inserted in a shuffled order (as a node that learned them from several peers). */
+function table(seed: number): { table: Table; keys: string[] } {
+  const rng = new Prng(seed)
+  const t = new Table(RULES, 100_000)
+  const groups = [0, 1, 2].map((g): WriteGroup => ({ writer: WRITER, sig: new Uint8Array(64).fill(g + 1), size: 400, tree: GroupTree.of(Uint8Array.from({ length: 400 * 16 }, () => rng.int(256))) }))
+  const writes = groups.flatMap((group, g) => Array.from({ length: 400 }, (_, index) => ({ key: `g${g}k${index}`, group, index })))
+  const order = rng.shuffle(writes)
+  order.forEach(({ key, group, index }, i) => t.insert(key, { kind: 'set', stamp: { ms: 1_000 + i, counter: 0 }, writer: WRITER, value: key, group, index }))
+  return { table: t, keys: order.map((w) => w.key) }
+}
+
+/** Tree nodes the batches' multiproofs hold, in all. */
+function proofNodes(t: Table, keys: string[]): number {
+  let nodes = 0
+  for (const batch of entryBatches(t, keys, 8_192)) for (const g of batch.groups.items() as Array<[string, Uint8Array, number, unknown[]]>) nodes += g[3].length
+  return nodes
+}
+
+describe('entry batches', () => {
+  it('byGroup puts each group\'s writes together, in their order: the batches\' multiproofs shrink from hundreds of nodes to a few', () => {
+    const { table: t, keys } = table(20261207)
+    const ordered = byGroup(t, keys)
+    expect([...ordered].sort()).toEqual([...keys].sort())
+    expect(ordered.slice(0, 3)).toEqual(['g' + ordered[0]![1] + 'k0', 'g' + ordered[0]![1] + 'k1', 'g' + ordered[0]![1] + 'k2'])
+    const scattered = proofNodes(t, keys)
+    const runs = proofNodes(t, ordered)
+    expect(runs).toBeLessThan(scattered / 10)
+    // A run needs at most ~2 nodes a level at each end: 9 levels, a few batches.
+    expect(runs).toBeLessThan(200)
+  })
+})
