@@ -109,29 +109,23 @@ export interface SyncVectorCheck {
   /** Signed broadcasts: the frame's signature (the re-encoding's) and whether the received one verifies as the sender's. */
   signature_hex?: string
   frame_signature_ok?: boolean
-  write?: {
-    data_hex: string
-    statement_hex: string
-    /** The statement signed again by `identity`. */
-    signature_hex: string
-    /** The received signature verifies with the frame's (flooded) or the batch's (state transfer) key for the writer. */
-    ok: boolean
-    /** The same with one byte of the signature flipped, with the 0.7 mode's protocol id, with another protocol name: all false. */
-    flipped_ok: boolean
-    other_protocol_id_ok: boolean
-    other_name_ok: boolean
-  }
+  write?: StatementCheck
   /** A grouped write's group (flooded batch, or named by a state transfer): as `write`, over the group's statement. */
-  group?: {
-    root_hex: string
-    data_hex: string
-    statement_hex: string
-    signature_hex: string
-    ok: boolean
-    flipped_ok: boolean
-    other_protocol_id_ok: boolean
-    other_name_ok: boolean
-  }
+  group?: StatementCheck & { root_hex: string }
+}
+
+/** A signed statement, built again and checked. */
+export interface StatementCheck {
+  data_hex: string
+  statement_hex: string
+  /** The statement signed again by `identity`. */
+  signature_hex: string
+  /** The received signature verifies with the frame's (flooded) or the batch's (state transfer) key for the writer. */
+  ok: boolean
+  /** The same with one byte of the signature flipped, with the 0.7 mode's protocol id, with another protocol name: all false. */
+  flipped_ok: boolean
+  other_protocol_id_ok: boolean
+  other_name_ok: boolean
 }
 
 /** The items a SyncSocket sends for `m` (sync-socket.ts #write, anti-entropy.ts). */
