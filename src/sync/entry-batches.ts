@@ -1,6 +1,6 @@
-import { entryItems, MAX_ENTRIES, WireGroups } from './messages.js'
+import { entryItems, MAX_ENTRIES, valueBytes, WireGroups } from './messages.js'
 import type { Table } from './table.js'
-import type { WriteGroup } from './write.js'
+import { MAX_GROUP, type WriteGroup } from './write.js'
 
 /** One state-transfer message's worth of entries, and the writers whose writes they hold. */
 export interface EntryBatch {
@@ -60,4 +60,24 @@ export function byGroup(table: Table, keys: readonly string[]): string[] {
   })
   placed.sort((a, b) => a.rank - b.rank || a.index - b.index)
   return placed.map((p) => p.key)
+}
+
+/** A flooded batch of writes (update()) holds about this many bytes at most (a larger write goes alone). */
+export const BATCH_FLOOD_BYTES = 131_072
+
+/** `entries` cut into batches of at most MAX_GROUP writes and about `bytes` (a write over it goes alone). */
+export function* writeBatches(entries: Array<[string, unknown]>, bytes: number): Generator<Array<[string, unknown]>> {
+  let batch: Array<[string, unknown]> = []
+  let size = 0
+  for (const [key, value] of entries) {
+    const n = key.length + (typeof value === 'string' ? value.length : valueBytes(value)) + 16
+    if (batch.length > 0 && (batch.length >= MAX_GROUP || size + n > bytes)) {
+      yield batch
+      batch = []
+      size = 0
+    }
+    batch.push([key, value])
+    size += n
+  }
+  if (batch.length > 0) yield batch
 }

@@ -5,9 +5,7 @@ import { packArray, unpackArray } from '../wire/payload.js'
 import type { Hlc } from './hlc.js'
 import type { KeyState } from './key-state.js'
 import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds, type GroupCodec } from './messages.js'
-import { toHex } from '../util/bytes.js'
-import { GroupTree } from './group-tree.js'
-import { MAX_GROUP, type WriteGroup } from './write.js'
+import { decodeGroup, GROUP_PREFIX, groupItems, own, StoredGroups } from './stored-groups.js'
 
 /**
  * Storage keys (docs/protocol.md, "Persistence"): the table as snapshot chunks, one record per key
@@ -18,8 +16,6 @@ const CHUNK_PREFIX = 's:'
 const CLOCK = 'hlc'
 /** A writer's public key (signed mode): to relay its writes after a restart. */
 const PUBLIC_KEY_PREFIX = 'pk:'
-/** A group of writes signed together (signed mode): [writer, sig, size, [[place, node], ...]] (its hash tree as known), one record for all its writes. */
-const GROUP_PREFIX = 'g:'
 
 /** A snapshot chunk holds at most this many entries, and stops growing past this many bytes. */
 export const CHUNK_ENTRIES = 256
@@ -280,73 +276,6 @@ function storedItems(key: string, state: KeyState, id: Uint8Array, groups: Store
   // Structured clone copies a view's whole buffer: a signature decoded from a frame or a chunk is
   // a view into it, so it is copied out, to store its own bytes only.
   return own([...entryItems(key, state, groups), id]) as unknown[]
-}
-
-/** A group's record key: its writer and signature. */
-function groupRecord(writer: string, sig: Uint8Array): string {
-  return `${GROUP_PREFIX}${writer}:${toHex(sig)}`
-}
-
-function groupItems(g: WriteGroup): unknown[] {
-  return own([g.writer, g.sig, g.size, g.tree.entries()]) as unknown[]
-}
-
-function decodeGroup(record: string, items: unknown): WriteGroup {
-  if (!Array.isArray(items) || items.length !== 4) throw new TypeError('a group is [writer, sig, size, nodes]')
-  const [writer, sig, size, nodes] = items as unknown[]
-  if (typeof writer !== 'string' || !(sig instanceof Uint8Array) || sig.length !== 64 || groupRecord(writer, sig) !== record) throw new TypeError('a group record is named by its writer and signature')
-  if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_GROUP || !Array.isArray(nodes)) throw new TypeError('a group holds 1 to MAX_GROUP writes')
-  const tree = GroupTree.restore(size as number, nodes as Array<[number, Uint8Array]>)
-  if (tree === undefined) throw new TypeError('group nodes')
-  return { writer, sig, size: size as number, tree }
-}
-
-/**
- * Grouped writes as stored: a write's proof names its group by signature, and each group is a
- * record of its own. Collects the groups it names (`take`), for the persister to store.
- */
-class StoredGroups implements GroupCodec {
-  readonly #byRecord = new Map<string, WriteGroup>()
-  #named = new Map<string, WriteGroup>()
-
-  add(record: string, group: WriteGroup): void {
-    this.#byRecord.set(record, group)
-  }
-
-  encode(group: WriteGroup, index: number): unknown {
-    const record = groupRecord(group.writer, group.sig)
-    this.#named.set(record, group)
-    this.#byRecord.set(record, group)
-    return [group.sig, index]
-  }
-
-  decode(proof: unknown, writer: string): { group: WriteGroup; index: number } {
-    if (!Array.isArray(proof) || proof.length !== 2 || !(proof[0] instanceof Uint8Array)) throw new TypeError('a stored group reference is [sig, index]')
-    const group = this.#byRecord.get(groupRecord(writer, proof[0]))
-    const index: unknown = proof[1]
-    if (group === undefined) throw new TypeError('a stored write names a group not stored')
-    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= group.size) throw new TypeError('a stored group index is out of range')
-    return { group, index: index as number }
-  }
-
-  /** The groups named since the last take, by record key. */
-  take(): Map<string, WriteGroup> {
-    const named = this.#named
-    this.#named = new Map()
-    return named
-  }
-}
-
-/** `v` with every Uint8Array view of a larger buffer copied out (values are wire values: arrays, plain objects). */
-function own(v: unknown): unknown {
-  if (v instanceof Uint8Array) return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : v.slice()
-  if (Array.isArray(v)) return v.map(own)
-  if (typeof v === 'object' && v !== null) {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = own(x)
-    return out
-  }
-  return v
 }
 
 /** One stored entry, [key, checkpoint | nil, [write, ...], id?] (records written before ids had none). */

@@ -7,16 +7,17 @@ import { Emitter } from '../util/emitter.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { yieldToPage } from '../util/yield.js'
 import { AntiEntropy } from './anti-entropy.js'
+import { BATCH_FLOOD_BYTES, writeBatches } from './entry-batches.js'
 import { GroupTree } from './group-tree.js'
 import { HybridClock, type Hlc } from './hlc.js'
 import { HoldBack, dueAt } from './holdback.js'
 import { leaseEnd, type KeyState, type Resolved, type SyncRules } from './key-state.js'
 import { checkLocalWrite, eventsOf, metaOf, type SyncEvents, type SyncMeta, type SyncServices, type SyncStats } from './events.js'
-import { SYNC_FLAGS as F, batchItems, syncClaims, valueBytes, type Bounds, type SyncMessage } from './messages.js'
+import { SYNC_FLAGS as F, batchItems, syncClaims, type Bounds, type SyncMessage } from './messages.js'
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
-import { MAX_GROUP, groupStatement, isMap, writeLeaf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
+import { groupStatement, isMap, writeLeaf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
 import { WriterKeys } from './writer-keys.js'
 
 /**
@@ -470,26 +471,6 @@ export class SyncSocket extends MeshSocket {
   #report(err: P2PError): void {
     this.#port.report(err)
   }
-}
-
-/** A flooded batch of writes (update()) holds about this many bytes at most (a larger write goes alone). */
-export const BATCH_FLOOD_BYTES = 131_072
-
-/** `entries` cut into batches of at most MAX_GROUP writes and about `bytes` (a write over it goes alone). */
-function* writeBatches(entries: Array<[string, unknown]>, bytes: number): Generator<Array<[string, unknown]>> {
-  let batch: Array<[string, unknown]> = []
-  let size = 0
-  for (const [key, value] of entries) {
-    const n = key.length + (typeof value === 'string' ? value.length : valueBytes(value)) + 16
-    if (batch.length > 0 && (batch.length >= MAX_GROUP || size + n > bytes)) {
-      yield batch
-      batch = []
-      size = 0
-    }
-    batch.push([key, value])
-    size += n
-  }
-  if (batch.length > 0) yield batch
 }
 
 export { SYNC_DEFAULTS }
