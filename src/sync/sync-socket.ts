@@ -7,11 +7,11 @@ import { Emitter } from '../util/emitter.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { yieldToPage } from '../util/yield.js'
 import { AntiEntropy } from './anti-entropy.js'
+import { Intake } from './intake.js'
 import { BATCH_FLOOD_BYTES, writeBatches } from './entry-batches.js'
 import { GroupTree } from './group-tree.js'
 import { HybridClock, type Hlc } from './hlc.js'
-import { HoldBack, dueAt } from './holdback.js'
-import { leaseEnd, type KeyState, type Resolved, type SyncRules } from './key-state.js'
+import { leaseEnd, type Resolved, type SyncRules } from './key-state.js'
 import { checkLocalWrite, eventsOf, metaOf, type SyncEvents, type SyncMeta, type SyncServices, type SyncStats } from './events.js'
 import { SYNC_FLAGS as F, batchItems, syncClaims, type Bounds, type SyncMessage } from './messages.js'
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
@@ -31,7 +31,7 @@ export class SyncSocket extends MeshSocket {
   readonly #bounds: Bounds
   readonly #events = new Emitter<SyncEvents>((err, event) => console.error(`p2p-today: a sync '${String(event)}' listener threw`, err))
   readonly #table: Table
-  readonly #hold: HoldBack
+  readonly #intake: Intake
   readonly #ae: AntiEntropy
   readonly #port: MeshPort
   readonly #clock: Clock
@@ -39,10 +39,8 @@ export class SyncSocket extends MeshSocket {
   readonly #restored: Promise<void>
   readonly #hlc: HybridClock
   #persister: Persister | undefined
-  #holdTimer: TimerHandle | undefined
   #aeTimer: TimerHandle | undefined
   #closed = false
-  readonly #counts = { refused: 0, stale: 0, oversize: 0, forged: 0 }
   readonly #writers: WriterKeys
   /** Where each key's last change came from (meta(key).source). */
   readonly #sources = new Map<string, SyncMeta['source']>()
@@ -54,7 +52,6 @@ export class SyncSocket extends MeshSocket {
     this.#rules = { leasing: opts.leasing, leaseMs: opts.leaseMs, maxDriftMs: opts.maxDriftMs, maxHistory: opts.maxHistory }
     this.#bounds = { maxKeyBytes: opts.maxKeyBytes, maxValueBytes: opts.maxValueBytes }
     this.#hlc = new HybridClock({ maxDriftMs: opts.maxDriftMs })
-    this.#hold = new HoldBack(opts.maxHeldWrites)
     this.#clock = services.clock ?? systemClock
     this.#random = services.random ?? Math.random
     this.#table = new Table(this.#rules, opts.maxKeys, (key, before, after) => this.#ae.itemChanged(key, before, after))
@@ -67,6 +64,23 @@ export class SyncSocket extends MeshSocket {
     }
     this.#port = this.register(protocol)
     this.#writers = new WriterKeys(this.#port, (writer, pk) => this.#persister?.savePublicKey(writer, pk))
+    const port = this.#port
+    this.#intake = new Intake({
+      table: this.#table,
+      hlc: this.#hlc,
+      clock: this.#clock,
+      rules: this.#rules,
+      writers: this.#writers,
+      get signed() {
+        return port.signed // known once the mesh has started
+      },
+      maxKeys: opts.maxKeys,
+      maxHeldWrites: opts.maxHeldWrites,
+      closed: () => this.#closed,
+      report: (err) => this.#report(err),
+      changed: (change, source) => this.#changed(change, source, false),
+      learnedFrom: (peer) => this.#ae.learnedFrom(peer),
+    })
     this.#ae = new AntiEntropy({
       port: this.#port,
       clock: this.#clock,
@@ -76,7 +90,7 @@ export class SyncSocket extends MeshSocket {
       table: this.#table,
       batchBytes: opts.batchBytes,
       frameBytes: 16_384,
-      merge: (from, entries, keys) => this.#merge(from, entries, keys),
+      merge: (from, entries, keys) => this.#intake.merge(from, entries, keys),
       publicKeys: (writers) => this.#writers.publicKeys(writers),
       report: (err) => this.#report(err),
     })
@@ -132,8 +146,8 @@ export class SyncSocket extends MeshSocket {
   get syncStats(): SyncStats {
     return {
       keys: this.#table.size,
-      ...this.#counts,
-      held: this.#hold.size,
+      ...this.#intake.counts,
+      held: this.#intake.held,
       reconciliations: this.#ae.sessionsCompleted,
       entriesSent: this.#ae.entriesSent,
       entriesReceived: this.#ae.entriesReceived,
@@ -183,7 +197,7 @@ export class SyncSocket extends MeshSocket {
   override async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true
-      this.#clock.clearTimeout(this.#holdTimer)
+      this.#intake.stop()
       this.#clock.clearTimeout(this.#aeTimer)
       this.#ae.stop()
     }
@@ -307,106 +321,14 @@ export class SyncSocket extends MeshSocket {
     }
   }
 
-  // ---- signatures (signed mode) ---------------------------------------------------------------
-
-  #forged(key: string, w: Write, via: string): void {
-    this.#counts.forged++
-    this.#report(new SyncError('INVALID_WRITE', `dropped a write to ${JSON.stringify(key)} claiming writer ${w.writer} (from ${via}): no valid signature of the writer`, { key }))
-  }
-
   // ---- receiving ------------------------------------------------------------------------------
 
   #onMessage(m: ProtocolMessage<SyncMessage>): void {
     if (this.#closed) return
     const v = m.value
-    if (v.kind === 'batch') return this.#remoteBatch(m.origin, v.writes, v.sig, m.publicKey, m.via)
-    if (v.kind !== 'write') return this.#ae.receive(m.via, v)
-    const write: Write = { ...v.write, writer: m.origin }
-    const ok = this.#writers.verified(v.key, write, m.publicKey)
-    const then = (valid: boolean) => (this.#closed ? undefined : valid ? this.#remoteWrite(v.key, write) : this.#forged(v.key, write, m.via))
-    if (typeof ok === 'boolean') then(ok)
-    else void ok.then(then)
-  }
-
-  #remoteBatch(writer: string, batch: Array<[string, Omit<Write, 'writer'>]>, sig: Uint8Array | undefined, publicKey: Uint8Array | undefined, via: string): void {
-    const writes = batch.map(([key, w]): [string, Write] => [key, { ...w, writer }])
-    void this.#writers.verifiedBatch(writer, writes, sig, publicKey).then((verified) => {
-      if (this.#closed) return
-      if (verified === undefined) {
-        this.#counts.forged += writes.length
-        this.#report(new SyncError('INVALID_WRITE', `dropped a batch of ${writes.length} writes claiming writer ${writer} (from ${via}): no valid signature of the writer`, { key: writes[0]![0] }))
-        return
-      }
-      for (const [key, w] of verified) this.#remoteWrite(key, w)
-    })
-  }
-
-  #remoteWrite(key: string, write: Write): void {
-    const now = this.#clock.now()
-    const due = dueAt(write.stamp.ms, now, this.#rules.maxDriftMs)
-    if (due !== undefined) {
-      if (!this.#hold.hold({ key, write, due })) {
-        this.#counts.oversize++
-        this.#report(new SyncError('INVALID_WRITE', `dropped a write stamped ${write.stamp.ms - now} ms ahead: ${this.#opts.maxHeldWrites} writes are held (maxHeldWrites)`, { key }))
-      }
-      return this.#armHold()
-    }
-    this.#hlc.observe(write.stamp, now)
-    const { outcome, change } = this.#table.insert(key, write)
-    if (outcome === 'stale') this.#counts.stale++
-    if (outcome === 'full') {
-      this.#counts.oversize++
-      return this.#report(new SyncError('TOO_MANY_KEYS', `dropped a write to a new key: the table holds ${this.#opts.maxKeys} keys (maxKeys)`, { key }))
-    }
-    if (change === undefined) return
-    if (change.after.refused.includes(write)) {
-      this.#counts.refused++
-      this.#report(new SyncError('LEASE_HELD', `refused a write by ${write.writer}: ${change.after.owner ?? 'another node'} holds ${JSON.stringify(key)}`, { key, ...(change.after.owner === undefined ? {} : { owner: change.after.owner }) }))
-    }
-    this.#changed(change, 'remote', false)
-  }
-
-  /** A peer's entries: in the signed mode only the writes their writers signed are kept. */
-  #merge(from: string, entries: Array<[string, KeyState]>, keys: Map<string, Uint8Array>): void | Promise<void> {
-    if (!this.#port.signed) return void this.#mergeVerified(from, entries)
-    const checked = this.#writers.verifiedEntries(entries, keys, (key, w) => this.#forged(key, w, from))
-    return checked.then((verified) => void this.#mergeVerified(from, verified))
-  }
-
-  /** Merges entries; what they taught this node is passed on to its other neighbours (a heal spreads hop by hop). */
-  #mergeVerified(from: string, entries: Array<[string, KeyState]>): void {
-    if (this.#closed) return
-    const now = this.#clock.now()
-    let learned = 0
-    for (const [key, state] of entries) {
-      const newest = state.log[state.log.length - 1] ?? state.base?.horizon
-      if (newest !== undefined && dueAt(newest.stamp.ms, now, this.#rules.maxDriftMs) !== undefined) {
-        // Hold the future part back: apply each write when its time comes.
-        for (const w of state.log) this.#remoteWrite(key, w)
-        continue
-      }
-      if (newest !== undefined) this.#hlc.observe(newest.stamp, now)
-      const change = this.#table.merge(key, state)
-      if (change === 'full') {
-        this.#counts.oversize++
-        this.#report(new SyncError('TOO_MANY_KEYS', `dropped a key from ${from}: the table holds ${this.#opts.maxKeys} keys (maxKeys)`, { key }))
-      } else if (change !== undefined) {
-        learned++
-        this.#changed(change, 'sync', false)
-      }
-    }
-    if (learned > 0) this.#ae.learnedFrom(from)
-  }
-
-  #armHold(): void {
-    const next = this.#hold.next
-    this.#clock.clearTimeout(this.#holdTimer)
-    this.#holdTimer = undefined
-    if (next === undefined || this.#closed) return
-    this.#holdTimer = this.#clock.setTimeout(() => {
-      for (const { key, write } of this.#hold.takeDue(this.#clock.now())) this.#remoteWrite(key, write)
-      this.#armHold()
-    }, Math.max(0, next - this.#clock.now()))
+    if (v.kind === 'batch') return this.#intake.batch(m.origin, v.writes, v.sig, m.publicKey, m.via)
+    if (v.kind === 'write') return this.#intake.write(v.key, { ...v.write, writer: m.origin }, m.publicKey, m.via)
+    this.#ae.receive(m.via, v)
   }
 
   #scheduleAntiEntropy(): void {
