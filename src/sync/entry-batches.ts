@@ -1,4 +1,5 @@
-import { entryItems, MAX_ENTRIES, valueBytes, WireGroups } from './messages.js'
+import { WireGroups } from './transfer.js'
+import { entryItems, MAX_ENTRIES, valueBytes } from './write-codec.js'
 import type { Table } from './table.js'
 import { MAX_GROUP, type WriteGroup } from './write.js'
 

@@ -5,7 +5,7 @@ import { assertWireValues } from '../wire/payload.js'
 import { FRAME_DEFAULTS } from '../wire/frame.js'
 import type { Hlc } from './hlc.js'
 import { leaseEnd, refusal, type Resolved, type SyncRules } from './key-state.js'
-import { keyFits, valueBytes, type Bounds } from './messages.js'
+import { keyFits, valueBytes, type Bounds } from './write-codec.js'
 import type { Change } from './table.js'
 import type { WriteKind } from './write.js'
 

@@ -4,7 +4,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { packArray, unpackArray } from '../wire/payload.js'
 import type { Hlc } from './hlc.js'
 import type { KeyState } from './key-state.js'
-import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds, type GroupCodec } from './messages.js'
+import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds, type GroupCodec } from './write-codec.js'
 import { decodeGroup, GROUP_PREFIX, groupItems, own, StoredGroups } from './stored-groups.js'
 
 /**

@@ -1,6 +1,6 @@
 import { toHex } from '../util/bytes.js'
 import { GroupTree } from './group-tree.js'
-import type { GroupCodec } from './messages.js'
+import type { GroupCodec } from './write-codec.js'
 import { MAX_GROUP, type WriteGroup } from './write.js'
 
 /** A group of writes signed together (signed mode): [writer, sig, size, [[place, node], ...]] (its hash tree as known), one record for all its writes. */
