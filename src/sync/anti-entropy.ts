@@ -389,13 +389,13 @@ export class AntiEntropy {
     session.sending = session.sending
       .then(async () => {
         let first = true
-        for (const { entries, writers, groups } of entryBatches(this.#host.table, byGroup(this.#host.table, keys), this.#host.batchBytes)) {
+        for (const { columns, count, writers, groups } of entryBatches(this.#host.table, byGroup(this.#host.table, keys), this.#host.batchBytes)) {
           if (!first) await this.#host.yield()
           first = false
-          session.sent += entries.length
-          this.entriesSent += entries.length
+          session.sent += count
+          this.entriesSent += count
           const publicKeys = this.#host.publicKeys(writers)
-          const items: unknown[] = publicKeys === undefined ? [entries] : [entries, publicKeys]
+          const items: unknown[] = publicKeys === undefined ? [columns] : [columns, publicKeys]
           if (groups.size > 0) {
             items[1] ??= []
             items.push(groups.items())

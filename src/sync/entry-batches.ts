@@ -1,38 +1,54 @@
-import { WireGroups } from './transfer.js'
+import type { KeyState } from './key-state.js'
+import { MAX_TRANSFER_WRITES, transferColumns, WireGroups } from './transfer.js'
 import { entryItems, MAX_ENTRIES, valueBytes } from './write-codec.js'
 import type { Table } from './table.js'
 import { MAX_GROUP, type WriteGroup } from './write.js'
 
-/** One state-transfer message's worth of entries, and the writers whose writes they hold. */
+/** One state-transfer message's worth of key states, as columns, and the writers whose writes they hold. */
 export interface EntryBatch {
-  readonly entries: unknown[]
+  /** The states as transferred (`transferColumns`). */
+  readonly columns: unknown[]
+  /** How many keys. */
+  readonly count: number
   readonly writers: Set<string>
   /** The groups its grouped writes name (signed mode). */
   readonly groups: WireGroups
 }
 
 /**
- * The keys' states as transferred (`entryItems`), cut into batches of about `batchBytes` (msgpack,
- * estimated without encoding) and at most MAX_ENTRIES entries and writers each. Keys no longer in
- * the table are left out.
+ * The keys' states as transferred, cut into batches of about `batchBytes` (msgpack, estimated
+ * without encoding), at most MAX_ENTRIES keys, writers and groups and MAX_TRANSFER_WRITES writes
+ * each. Keys no longer in the table are left out.
  */
 export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: number): Generator<EntryBatch> {
-  let batch: EntryBatch = { entries: [], writers: new Set(), groups: new WireGroups() }
-  let bytes = 0
+  let states: Array<[string, KeyState]> = []
+  let writers = new Set<string>()
+  let named = new Set<WriteGroup>()
+  let [bytes, writes] = [0, 0]
+  const batch = (): EntryBatch => {
+    const groups = new WireGroups()
+    return { columns: transferColumns(states, groups), count: states.length, writers, groups }
+  }
   for (const key of keys) {
     const row = table.row(key)
     if (row === undefined) continue
-    const entry = entryItems(key, row.state, batch.groups)
-    batch.entries.push(entry)
-    if (row.state.base !== undefined) batch.writers.add(row.state.base.horizon.writer)
-    for (const w of row.state.log) batch.writers.add(w.writer)
-    bytes += approximateBytes(entry)
-    if (bytes < batchBytes && batch.entries.length < MAX_ENTRIES && batch.writers.size < MAX_ENTRIES && batch.groups.size < MAX_ENTRIES) continue
-    yield batch
-    batch = { entries: [], writers: new Set(), groups: new WireGroups() }
-    bytes = 0
+    const { state } = row
+    if (states.length > 0 && writes + state.log.length > MAX_TRANSFER_WRITES) {
+      yield batch()
+      ;[states, writers, named, bytes, writes] = [[], new Set(), new Set(), 0, 0]
+    }
+    states.push([key, state])
+    writes += state.log.length
+    for (const w of state.base === undefined ? state.log : [state.base.horizon, ...state.log]) {
+      writers.add(w.writer)
+      if (w.group !== undefined) named.add(w.group)
+    }
+    bytes += approximateBytes(entryItems(key, state))
+    if (bytes < batchBytes && states.length < MAX_ENTRIES && writers.size < MAX_ENTRIES && named.size < MAX_ENTRIES) continue
+    yield batch()
+    ;[states, writers, named, bytes, writes] = [[], new Set(), new Set(), 0, 0]
   }
-  if (batch.entries.length > 0) yield batch
+  if (states.length > 0) yield batch()
 }
 
 /** A quick upper estimate of an entry's msgpack size, without encoding it. */

@@ -5,7 +5,10 @@ import { SimNetwork } from '../testing/sim-network.js'
 import { simMeshNode, type SimMeshNode } from '../testing/sim-mesh.js'
 import { simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
 import { SYNC_FLAGS as F } from './messages.js'
-import { groupStatement, transferItems, writeItems, writeLeaf, writeStatement, type Write } from './write.js'
+import { GroupTree } from './group-tree.js'
+import type { KeyState } from './key-state.js'
+import { transferColumns } from './transfer.js'
+import { groupStatement, writeLeaf, writeStatement, type Write } from './write.js'
 
 // Hostile nodes against the sync table in the signed mode, on the seeded simulated network: every
 // honest replica refuses the same things, counts them, reports them, and keeps one table.
@@ -54,6 +57,16 @@ async function setup(seed: number) {
   return { sim, honest, evil }
 }
 
+/** Key states as a state transfer's columns; a grouped write names the first group of the message's list. */
+const columns = (entries: Array<[string, Write[]]>): unknown[] =>
+  transferColumns(
+    entries.map(([key, log]): [string, KeyState] => [key, { base: undefined, log }]),
+    { encode: (_, index) => [0, index], decode: () => { throw new Error('not decoded here') } },
+  )
+
+/** `w` claiming place `index` in a group (the group itself travels in the message's list). */
+const inGroup = (w: Write, index: number): Write => ({ ...w, group: { writer: w.writer, sig: new Uint8Array(64), size: index + 1, tree: new GroupTree(index + 1) }, index })
+
 const views = (nodes: Honest[]) => nodes.map((n) => JSON.stringify([...n.table.entries()].sort().map(([k, v]) => [k, v, n.table.meta(k)?.owner, n.table.meta(k)?.gen])))
 
 describe('SyncSocket against hostile nodes (signed mode)', () => {
@@ -67,7 +80,7 @@ describe('SyncSocket against hostile nodes (signed mode)', () => {
     const forgedSet: Write = { kind: 'set', stamp, writer: a!.id, value: 'evil' }
     const forgedRelease: Write = { kind: 'release', stamp: { ...stamp, counter: 1 }, writer: a!.id }
     const badSig = await evil.port.sign(writeStatement('doc', forgedSet)) // the attacker's key, not a's
-    const entries = [['doc', null, [transferItems({ ...forgedSet, sig: badSig }), transferItems({ ...forgedRelease, sig: badSig })]]]
+    const entries = columns([['doc', [{ ...forgedSet, sig: badSig }, { ...forgedRelease, sig: badSig }]]])
     for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, entries, [[a!.id, evil.port.publicKey]])
     await sim.runFor(2_000)
     expect(honest.map((n) => n.table.get('doc'))).toEqual(honest.map(() => 'by a'))
@@ -95,7 +108,7 @@ describe('SyncSocket against hostile nodes (signed mode)', () => {
     await sim.runUntil(() => honest.every((n) => n.table.get('lock') === 'newer'))
     const old = a!.table.meta('lock')!
     expect(old.gen).toBe(2)
-    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['lock', null, []]])
+    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, columns([['lock', []]]))
     await sim.runFor(1_000)
     expect(views(honest).every((v) => v === views(honest)[0])).toBe(true)
     expect(before).not.toEqual(views(honest))
@@ -151,13 +164,13 @@ describe('SyncSocket against hostile nodes (signed mode)', () => {
     const pk = [[a!.id, evil.port.publicKey]]
     // 1. A group in a's name, signed with the attacker's key.
     const ownSig = await evil.port.sign(groupStatement(1, writeLeaf('x', evilX)))
-    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['x', null, [[...writeItems(evilX), [0, 0]]]]], pk, [[a!.id, ownSig, 1, []]])
+    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, columns([['x', [inGroup(evilX, 0)]]]), pk, [[a!.id, ownSig, 1, []]])
     // 2. a's real group, with the write at index 0 changed (the other leaf given as it was).
     const realY = a!.table.meta('y')!
     const y: Write = { kind: 'set', stamp: realY.stamp, writer: a!.id, value: '2' }
     const realX = a!.table.meta('x')!
     const changed: Write = { kind: 'set', stamp: realX.stamp, writer: a!.id, value: 'changed' }
-    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, [['x', null, [[...writeItems(changed), [0, 0]]]]], pk, [[a!.id, realSig, 2, [[0, 1, writeLeaf('y', y)]]]])
+    for (const peer of evil.port.peers) await evil.port.direct(peer, F.store, columns([['x', [inGroup(changed, 0)]]]), pk, [[a!.id, realSig, 2, [[0, 1, writeLeaf('y', y)]]]])
     // 3. A flooded batch whose signature covers other writes than the ones it carries.
     const other = await evil.port.sign(groupStatement(2, new Uint8Array(16).fill(7)))
     await evil.port.broadcast(F.batch, [['z1', 0, stamp.ms, 0, 'a'], ['z2', 0, stamp.ms, 1, 'b']], other)

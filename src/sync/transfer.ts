@@ -1,8 +1,25 @@
 import { isNodeId } from '../wire/base58.js'
 import type { KeyState } from './key-state.js'
 import { GroupTree, NODE_BYTES } from './group-tree.js'
-import { MAX_GROUP, type WriteGroup } from './write.js'
-import { MAX_ENTRIES, decodeEntry, nodeId, type Bounds, type GroupCodec } from './write-codec.js'
+import { MAX_GROUP, writeItems, type Write, type WriteGroup } from './write.js'
+import { MAX_ENTRIES, checkKey, checkpointItems, content, decodeCheckpoint, nodeId, stamp, type Bounds, type GroupCodec } from './write-codec.js'
+
+/**
+ * A state transfer (docs/protocol.md, "Sync table" → "Messages"): `[columns, [[writer,
+ * publicKey], ...]?, [group, ...]?]`. The key states travel as columns, so that like data sits
+ * together for the link's deflate (keys with keys, values with values, small time deltas):
+ *
+ *   [writers, keys, bases, counts, kinds, ms, counters, who, values, proofs, indexes]
+ *
+ * - writers: the node ids the batch's writes name; `who` holds each write's place in it;
+ * - keys: one per entry; bases: [[entry, checkpoint], ...] for the entries that have one;
+ * - counts: each entry's number of writes; the write columns hold all writes, entry by entry;
+ * - kinds, counters, values (nil for a delete or release); ms as differences from the write
+ *   before (the first from 0; negative allowed);
+ * - proofs: per write nil, a 64-byte signature, or its group's place in the group list ([] when
+ *   no write has one); indexes: per grouped write, its place in the group minus one more than
+ *   the place of the group's write before it (0 for runs).
+ */
 
 /** A state transfer as decoded: the entries, and (signed mode) the writers' public keys. */
 export interface Transfer {
@@ -10,10 +27,104 @@ export interface Transfer {
   keys: Map<string, Uint8Array>
 }
 
+/** Writes in one state transfer at most (the frame's item budget is 65,536). */
+export const MAX_TRANSFER_WRITES = 8_192
+
+/** The columns of `entries`' states, naming their groups in `groups`. */
+export function transferColumns(entries: ReadonlyArray<readonly [string, KeyState]>, groups: GroupCodec): unknown[] {
+  const writers: string[] = []
+  const writerAt = new Map<string, number>()
+  const [keys, bases, counts, kinds, ms, counters, who, values, proofs, indexes] = [[], [], [], [], [], [], [], [], [], []] as unknown[][]
+  const lastIndex = new Map<number, number>()
+  let lastMs = 0
+  let proven = false
+  entries.forEach(([key, state], e) => {
+    keys!.push(key)
+    if (state.base !== undefined) bases!.push([e, checkpointItems(state.base, groups)])
+    counts!.push(state.log.length)
+    for (const w of state.log) {
+      const [kind, , counter, , value] = writeItems(w)
+      kinds!.push(kind)
+      ms!.push(w.stamp.ms - lastMs)
+      lastMs = w.stamp.ms
+      counters!.push(counter)
+      let at = writerAt.get(w.writer)
+      if (at === undefined) writerAt.set(w.writer, (at = writers.push(w.writer) - 1))
+      who!.push(at)
+      values!.push(value)
+      if (w.sig !== undefined) proofs!.push(w.sig)
+      else if (w.group !== undefined) {
+        const [g, i] = groups.encode(w.group, w.index!) as [number, number]
+        proofs!.push(g)
+        indexes!.push(i - ((lastIndex.get(g) ?? -1) + 1))
+        lastIndex.set(g, i)
+      } else {
+        proofs!.push(null)
+        continue
+      }
+      proven = true
+    }
+  })
+  return [writers, keys, bases, counts, kinds, ms, counters, who, values, proven ? proofs : [], indexes]
+}
+
+function intColumn(v: unknown, name: string, length?: number): number[] {
+  if (!Array.isArray(v) || (length !== undefined && v.length !== length) || !v.every((x) => Number.isSafeInteger(x))) throw new TypeError(`store: ${name} is a column of integers`)
+  return v as number[]
+}
+
+/** Entries from their columns (hostile input): every bound and reference checked. */
+export function decodeColumns(columns: unknown, bounds: Bounds, groups: GroupCodec | undefined): Array<[string, KeyState]> {
+  if (!Array.isArray(columns) || columns.length !== 11) throw new TypeError('store: 11 columns')
+  const [writers, keys, bases, countList, kindList, msList, counterList, whoList, values, proofs, indexList] = columns as unknown[]
+  if (!Array.isArray(writers) || writers.length > MAX_ENTRIES || !writers.every((w) => nodeId(w))) throw new TypeError('store: writers are node ids')
+  if (!Array.isArray(keys) || keys.length > MAX_ENTRIES) throw new TypeError(`store: at most ${MAX_ENTRIES} keys`)
+  for (const key of keys) checkKey(key, bounds)
+  const counts = intColumn(countList, 'counts', keys.length)
+  let total = 0
+  for (const c of counts) {
+    if (c < 0 || c > 1_024) throw new TypeError('store: a key holds 0 to 1,024 writes')
+    total += c
+  }
+  if (total > MAX_TRANSFER_WRITES) throw new TypeError(`store: at most ${MAX_TRANSFER_WRITES} writes`)
+  const [kinds, ms, counters, who] = [intColumn(kindList, 'kinds', total), intColumn(msList, 'ms', total), intColumn(counterList, 'counters', total), intColumn(whoList, 'who', total)]
+  const indexes = intColumn(indexList, 'indexes')
+  if (!Array.isArray(values) || values.length !== total || !Array.isArray(proofs) || (proofs.length !== total && proofs.length !== 0)) throw new TypeError('store: values and proofs are columns of every write')
+  const base = new Map<number, unknown>()
+  if (!Array.isArray(bases) || bases.length > keys.length) throw new TypeError('store: bases')
+  for (const b of bases) {
+    if (!Array.isArray(b) || b.length !== 2 || !Number.isInteger(b[0]) || (b[0] as number) < 0 || (b[0] as number) >= keys.length || base.has(b[0] as number)) throw new TypeError('store: a base is [entry, checkpoint]')
+    base.set(b[0] as number, b[1])
+  }
+  const lastIndex = new Map<number, number>()
+  let [j, t, next] = [0, 0, 0]
+  const entries = (keys as string[]).map((key, e): [string, KeyState] => {
+    const log: Write[] = []
+    for (let c = 0; c < counts[e]!; c++, j++) {
+      t += ms[j]!
+      const writer: unknown = writers[who[j]!]
+      if (writer === undefined) throw new TypeError('store: a write names no writer of the batch')
+      const w: Write = { ...content(kinds[j], values[j], bounds), stamp: stamp(t, counters[j]), writer: writer as string }
+      const proof: unknown = proofs.length === 0 ? null : proofs[j]
+      if (proof === null) log.push(w)
+      else if (proof instanceof Uint8Array && proof.length === 64) log.push({ ...w, sig: proof })
+      else if (Number.isInteger(proof) && groups !== undefined && next < indexes.length) {
+        const i = (lastIndex.get(proof as number) ?? -1) + 1 + indexes[next++]!
+        lastIndex.set(proof as number, i)
+        log.push({ ...w, ...groups.decode([proof, i], w.writer) })
+      } else throw new TypeError('store: a proof is nil, a 64-byte signature or a group place')
+    }
+    const b = base.get(e)
+    return [key, { base: b === undefined ? undefined : decodeCheckpoint(b, bounds, groups), log }]
+  })
+  if (next !== indexes.length) throw new TypeError('store: an index for every grouped write, no more')
+  return entries
+}
+
 /** A state transfer's items after the sub flag, from hostile input. */
 export function decodeTransfer(items: unknown[], bounds: Bounds): Transfer {
-  const [list, keyList, groupList] = items
-  if (items.length < 1 || items.length > 3 || !Array.isArray(list) || list.length > MAX_ENTRIES) throw new TypeError('store: [[key, checkpoint, writes], ...]')
+  const [columns, keyList, groupList] = items
+  if (items.length < 1 || items.length > 3) throw new TypeError('store: [columns, [[writer, publicKey], ...]?, [group, ...]?]')
   const keys = new Map<string, Uint8Array>()
   if (keyList !== undefined) {
     if (!Array.isArray(keyList) || keyList.length > MAX_ENTRIES) throw new TypeError('store: [[writer, publicKey], ...]')
@@ -23,7 +134,8 @@ export function decodeTransfer(items: unknown[], bounds: Bounds): Transfer {
     }
   }
   const groups = groupList === undefined ? undefined : WireGroups.decode(groupList)
-  return { entries: list.map((e) => decodeEntry(e, bounds, groups)), keys }
+  const entries = decodeColumns(columns, bounds, groups)
+  return { entries, keys }
 }
 
 /**

@@ -2,8 +2,7 @@ import { statementInput } from '../mesh/port.js'
 import { decodeMeshMessage, meshFrame, type MeshMessage } from '../mesh/messages.js'
 import { SYNC_DEFAULTS } from '../sync/options.js'
 import { batchItems, syncClaims, type SyncMessage } from '../sync/messages.js'
-import { WireGroups } from '../sync/transfer.js'
-import { entryItems } from '../sync/write-codec.js'
+import { transferColumns, WireGroups } from '../sync/transfer.js'
 import { GroupTree } from '../sync/group-tree.js'
 import { groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from '../sync/write.js'
 import { fromHex, toHex } from '../util/bytes.js'
@@ -144,7 +143,7 @@ export function syncItems(m: SyncMessage): unknown[] {
       return [m.writes.map(([key, w]) => batchItems(key, { ...w, writer: '' })), ...(m.sig === undefined ? [] : [m.sig])]
     case 'entries': {
       const groups = new WireGroups()
-      const batch = m.entries.map(([key, state]) => entryItems(key, state, groups))
+      const batch = transferColumns(m.entries, groups)
       if (groups.size > 0) return [batch, [...m.keys.entries()], groups.items()]
       return m.keys.size === 0 ? [batch] : [batch, [...m.keys.entries()]]
     }
