@@ -116,6 +116,14 @@ export function buildSyncVectors(): SyncVectors {
   const setWrite = { kind: 'write', key: 'color', write: { kind: 'set', stamp: stamp(T, 0), value: 'blue' } }
   const logged = { kind: 'set', stamp: stamp(T, 0), writer: A, value: 'blue' }
   const rbsr = rbsrMessage()
+  /**
+   * A state transfer of one entry holding one write by A at (T, counter), no checkpoint, as its 11 columns:
+   * [writers, keys, bases, counts, kinds, ms, counters, who, values, proofs, indexes]. ms: the difference from the
+   * write before, the first from 0 (so T); who: A's place in writers; proofs: [] when no write has one.
+   */
+  const columns = (key: string, counter: number, value: unknown, proofs: unknown[], indexes: number[]): unknown[] =>
+    [[A], [key], [], [1], [KIND.set], [T], [counter], [0], [value], proofs, indexes]
+  const colorColumns = (proofs: string): string => `[[A], ['color'], [], [1], [0 set], [T], [0], [0], ['blue'], ${proofs}, []]`
   const u = 'unsigned'
 
   const messages: Record<string, SyncFrameVector> = {
@@ -135,7 +143,7 @@ export function buildSyncVectors(): SyncVectors {
       key: 'doc',
       write: { kind: 'release', stamp: stamp(T + 500, 0) },
     }),
-    sync_entries: frame(u, "[0x02, bin(A), 1500000000, 0x0B store, [['color', nil, [[0 set, T, 0, A, 'blue']]]]]", FLAG.whisper, SUB.store, [[['color', null, [setItems]]]], {
+    sync_entries: frame(u, `[0x02, bin(A), 1500000000, 0x0B store, ${colorColumns('[]')}]`, FLAG.whisper, SUB.store, [columns('color', 0, 'blue', [], [])], {
       kind: 'entries',
       entries: [['color', { log: [logged] }]],
       keys: [],
@@ -158,10 +166,10 @@ export function buildSyncVectors(): SyncVectors {
     ),
     sync_signed_entries: frame(
       'signed',
-      "[0x02, bin(A), 1500000000, 0x0B store, [['color', nil, [[0 set, T, 0, A, 'blue', bin(sig)]]]], [[A, bin(public key)]]]",
+      `[0x02, bin(A), 1500000000, 0x0B store, ${colorColumns('[bin(sig)]')}, [[A, bin(public key)]]]`,
       FLAG.whisper,
       SUB.store,
-      [[['color', null, [[...setItems, sig]]]], [[A, publicKey]]],
+      [columns('color', 0, 'blue', [sig], []), [[A, publicKey]]],
       { kind: 'entries', entries: [['color', { log: [{ ...logged, sig }] }]], keys: [[A, publicKey]] },
       { write },
     ),
@@ -188,13 +196,15 @@ export function buildSyncVectors(): SyncVectors {
       { group },
     ),
     // The 'size' write of that group alone: the group goes beside it with the tree node its root needs besides
-    // the carried write's leaf: the leaf of 'color' (level 0, index 0). The decoder's group: writer, sig, size, tree (its size).
+    // the carried write's leaf: the leaf of 'color' (level 0, index 0). Its proof: the group's place in the list (0);
+    // its index: its place in the group (1) minus one more than the place of the group's write before it (none: −1), so 1.
+    // The decoder's group: writer, sig, size, tree (its size).
     sync_signed_entries_group: frame(
       'signed',
-      "[0x02, bin(A), 1500000000, 0x0B store, [['size', nil, [[0 set, T, 1, A, 3, [0, 1]]]]], [[A, bin(public key)]], [[A, bin(group sig), 2, [[0, 0, bin(leaf of 'color')]]]]]",
+      "[0x02, bin(A), 1500000000, 0x0B store, [[A], ['size'], [], [1], [0 set], [T], [1], [0], [3], [0], [1]], [[A, bin(public key)]], [[A, bin(group sig), 2, [[0, 0, bin(leaf of 'color')]]]]]",
       FLAG.whisper,
       SUB.store,
-      [[['size', null, [[...sizeItems, [0, 1]]]]], [[A, publicKey]], [[A, groupSig, 2, [[0, 0, colorLeaf]]]]],
+      [columns('size', 1, 3, [0], [1]), [[A, publicKey]], [[A, groupSig, 2, [[0, 0, colorLeaf]]]]],
       {
         kind: 'entries',
         entries: [
