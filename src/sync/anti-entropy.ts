@@ -279,7 +279,7 @@ export class AntiEntropy {
       return this.#complete(session)
     }
     // Reconciled: both sides know what the other lacks. Send ours, then say we are done.
-    this.#sendEntries(session, this.#keysOf(rbsr.have))
+    this.#sendEntries(session, this.#keysOf(rbsr.have), new Set(rbsr.need.map(binaryKey)))
     this.#finish(session)
   }
 
@@ -384,12 +384,12 @@ export class AntiEntropy {
   }
 
   /** The keys' states in batches of at most batchBytes, yielding to the page between batches. */
-  #sendEntries(session: Session, keys: string[]): void {
+  #sendEntries(session: Session, keys: string[], peerStates?: ReadonlySet<string>): void {
     if (keys.length === 0) return
     session.sending = session.sending
       .then(async () => {
         let first = true
-        for (const { columns, count, writers, groups } of entryBatches(this.#host.table, byGroup(this.#host.table, keys), this.#host.batchBytes)) {
+        for (const { columns, count, writers, groups } of entryBatches(this.#host.table, byGroup(this.#host.table, keys), this.#host.batchBytes, peerStates)) {
           if (!first) await this.#host.yield()
           first = false
           session.sent += count

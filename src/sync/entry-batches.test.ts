@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { Prng } from '../testing/prng.js'
 import { GroupTree } from './group-tree.js'
-import { byGroup, entryBatches } from './entry-batches.js'
+import { byGroup, entryBatches, unknownPart } from './entry-batches.js'
+import { binaryKey } from '../util/bytes.js'
+import { keyStateDigest, type KeyState } from './key-state.js'
 import { Table } from './table.js'
 import type { WriteGroup } from './write.js'
 
@@ -37,5 +39,21 @@ describe('entry batches', () => {
     expect(runs).toBeLessThan(scattered / 10)
     // A run needs at most ~2 nodes a level at each end: 9 levels, a few batches.
     expect(runs).toBeLessThan(200)
+  })
+
+  it('a key whose state at the peer is an earlier state of ours goes with the writes after it only', () => {
+    const w = (ms: number, value: string) => ({ kind: 'set' as const, stamp: { ms, counter: 0 }, writer: WRITER, value })
+    const state: KeyState = { base: undefined, log: [w(1, 'a'), w(2, 'b'), w(3, 'c')] }
+    const peer = (s: KeyState) => new Set([binaryKey(keyStateDigest('k', s))])
+    expect(unknownPart('k', state, peer({ base: undefined, log: state.log.slice(0, 1) })).log).toEqual(state.log.slice(1))
+    expect(unknownPart('k', state, peer({ base: undefined, log: state.log.slice(0, 2) })).log).toEqual(state.log.slice(2))
+    // Not an earlier state of ours (another key's, or a state that went another way): everything.
+    expect(unknownPart('k', state, peer({ base: undefined, log: [w(1, 'x')] }))).toBe(state)
+    expect(unknownPart('other', state, peer({ base: undefined, log: state.log.slice(0, 1) }))).toBe(state)
+    // Through the batches: the columns carry one write for the key.
+    const t = new Table(RULES, 10)
+    for (const x of state.log) t.insert('k', x)
+    const [batch] = [...entryBatches(t, ['k'], 8_192, peer({ base: undefined, log: t.row('k')!.state.log.slice(0, 2) }))]
+    expect(batch!.columns[3]).toEqual([1]) // counts
   })
 })

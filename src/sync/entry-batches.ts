@@ -1,6 +1,7 @@
-import type { KeyState } from './key-state.js'
+import { binaryKey } from '../util/bytes.js'
+import { keyStateDigest, type KeyState } from './key-state.js'
 import { MAX_TRANSFER_WRITES, transferColumns, WireGroups } from './transfer.js'
-import { entryItems, MAX_ENTRIES, valueBytes } from './write-codec.js'
+import { checkpointItems, MAX_ENTRIES, valueBytes } from './write-codec.js'
 import type { Table } from './table.js'
 import { MAX_GROUP, type WriteGroup } from './write.js'
 
@@ -18,9 +19,11 @@ export interface EntryBatch {
 /**
  * The keys' states as transferred, cut into batches of about `batchBytes` (msgpack, estimated
  * without encoding), at most MAX_ENTRIES keys, writers and groups and MAX_TRANSFER_WRITES writes
- * each. Keys no longer in the table are left out.
+ * each. Keys no longer in the table are left out. `peerStates`: the item ids of the peer's key
+ * states that the reconciliation listed (`binaryKey`); a key whose state there is an earlier
+ * state of ours goes with the writes after it only.
  */
-export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: number): Generator<EntryBatch> {
+export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: number, peerStates?: ReadonlySet<string>): Generator<EntryBatch> {
   let states: Array<[string, KeyState]> = []
   let writers = new Set<string>()
   let named = new Set<WriteGroup>()
@@ -32,7 +35,7 @@ export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: 
   for (const key of keys) {
     const row = table.row(key)
     if (row === undefined) continue
-    const { state } = row
+    const state = peerStates === undefined || peerStates.size === 0 ? row.state : unknownPart(key, row.state, peerStates)
     if (states.length > 0 && writes + state.log.length > MAX_TRANSFER_WRITES) {
       yield batch()
       ;[states, writers, named, bytes, writes] = [[], new Set(), new Set(), 0, 0]
@@ -43,7 +46,7 @@ export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: 
       writers.add(w.writer)
       if (w.group !== undefined) named.add(w.group)
     }
-    bytes += approximateBytes(entryItems(key, state))
+    bytes += columnBytes(key, state)
     if (bytes < batchBytes && states.length < MAX_ENTRIES && writers.size < MAX_ENTRIES && named.size < MAX_ENTRIES) continue
     yield batch()
     ;[states, writers, named, bytes, writes] = [[], new Set(), new Set(), 0, 0]
@@ -51,9 +54,28 @@ export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: 
   if (states.length > 0) yield batch()
 }
 
-/** A quick upper estimate of an entry's msgpack size, without encoding it. */
+/**
+ * The part of a key's state a peer lacks, when the peer's state is one of ours before its last
+ * writes (a key changed while apart: the peer has its old writes): those last writes; else all.
+ * Merging is a union of writes, so the peer ends with the whole state either way.
+ */
+export function unknownPart(key: string, state: KeyState, peerStates: ReadonlySet<string>): KeyState {
+  for (let p = state.log.length - 1; p >= 0; p--) {
+    if (peerStates.has(binaryKey(keyStateDigest(key, { base: state.base, log: state.log.slice(0, p) })))) return { base: undefined, log: state.log.slice(p) }
+  }
+  return state
+}
+
+/** About what a key's state adds to a batch's columns (msgpack, before deflate), without encoding it. */
+function columnBytes(key: string, state: KeyState): number {
+  let n = key.length + 2 + (state.base === undefined ? 0 : approximateBytes(checkpointItems(state.base)))
+  for (const w of state.log) n += 8 + (w.value === undefined ? 1 : approximateBytes(w.value)) + (w.sig === undefined ? 0 : 66) + (w.group === undefined ? 0 : 3)
+  return n
+}
+
+/** A quick upper estimate of a value's msgpack size, without encoding it. */
 function approximateBytes(v: unknown): number {
-  if (typeof v === 'string') return v.length * 3 + 5
+  if (typeof v === 'string') return v.length + 5 // exact for ASCII; a batch of other text runs up to 3× over
   if (v instanceof Uint8Array) return v.length + 5
   if (Array.isArray(v)) return v.reduce((n: number, x) => n + approximateBytes(x), 1)
   if (typeof v === 'object' && v !== null) return Object.entries(v).reduce((n, [k, x]) => n + k.length * 3 + 5 + approximateBytes(x), 1)

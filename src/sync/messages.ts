@@ -17,9 +17,10 @@ import { checkKey, checkValue, content, stamp, type Bounds } from './write-codec
  *                                                     writes made together (update()), one signature over their leaves
  * Neighbour to neighbour (whisper route):
  *   [0x14 reconcile, session, bytes]                 a range-based reconciliation message
- *   [0x0B store,   [[key, checkpoint | nil, [write, ...]], ...], [[writer, publicKey], ...]?, [group, ...]?]
- *                                                     state transfer, batched (signed mode: the writers' keys,
- *                                                     and the groups its grouped writes name: [writer, sig, size, [[level, index, node], ...]])
+ *   [0x0B store,   columns, [[writer, publicKey], ...]?, [group, ...]?]
+ *                                                     state transfer, batched: the key states as 11 columns
+ *                                                     (transfer.ts); signed mode: the writers' keys, and the
+ *                                                     groups its grouped writes name: [writer, sig, size, [[level, index, node], ...]]
  *   [0x0C retrieve, session, []]                      an empty table asks for everything
  *   [0x0D retrieved, session, sent]                 the transfer of a session is complete
  */

@@ -139,8 +139,9 @@ export function decodeTransfer(items: unknown[], bounds: Bounds): Transfer {
 }
 
 /**
- * The groups one state-transfer message names, in order: a grouped write's proof is
- * [group's place in the list, write's place in the group]. Each group goes as [writer, sig, size,
+ * The groups one state-transfer message names, in order: a grouped write names its group's place
+ * in the list and its own place in the group (the proofs and indexes columns; a checkpoint's
+ * horizon write, which travels as a row: [group's place, write's place]). Each group goes as [writer, sig, size,
  * [[level, index, node], ...]]: the nodes of its hash tree (group-tree.ts) that, with the leaves
  * of the writes the message carries, give the root its writer signed.
  */
