@@ -40,7 +40,7 @@ export const SYNC_DEFAULTS = Object.freeze({
   maxKeys: 100_000,
   maxHistory: 32,
   antiEntropyMs: 30_000,
-  batchBytes: 32_768,
+  batchBytes: 16_384,
   maxHeldWrites: 10_000,
 })
 
