@@ -129,9 +129,19 @@ export function groupStatement(size: number, root: Uint8Array): Uint8Array {
   return sha256(packArray(['group', size, root]))
 }
 
-/** What a writer signs: sha256 of [key, ...content] (the value canonical), so a signature holds for one key and one write. */
+const statements = new WeakMap<Write, { key: string; statement: Uint8Array }>()
+
+/**
+ * What a writer signs: sha256 of [key, ...content] (the value canonical), so a signature holds for
+ * one key and one write. Remembered per write (a received write's is needed for its group's tree
+ * and again for its leaf check).
+ */
 export function writeStatement(key: string, w: Write): Uint8Array {
-  return sha256(packArray([key, ...hashItems(w)]))
+  const known = statements.get(w)
+  if (known !== undefined && known.key === key) return known.statement
+  const statement = sha256(packArray([key, ...hashItems(w)]))
+  statements.set(w, { key, statement })
+  return statement
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
