@@ -9,7 +9,6 @@ import { yieldToPage } from '../util/yield.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { Intake } from './intake.js'
 import { BATCH_FLOOD_BYTES, writeBatches } from './entry-batches.js'
-import { GroupTree } from './group-tree.js'
 import { HybridClock, type Hlc } from './hlc.js'
 import { leaseEnd, type Resolved, type SyncRules } from './key-state.js'
 import { checkLocalWrite, eventsOf, metaOf, type SyncEvents, type SyncMeta, type SyncServices, type SyncStats } from './events.js'
@@ -18,7 +17,7 @@ import type { Bounds } from './write-codec.js'
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
-import { groupStatement, isMap, writeLeaf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
+import { groupStatement, isMap, treeOf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
 import { WriterKeys } from './writer-keys.js'
 
 /**
@@ -254,9 +253,8 @@ export class SyncSocket extends MeshSocket {
     })
     let sig: Uint8Array[] = []
     if (this.#port.signed) {
-      const tree = new GroupTree(writes.length)
-      writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, w)))
-      const group: WriteGroup = { writer: id, sig: await this.#port.sign(groupStatement(writes.length, tree.fill()!)), size: writes.length, tree }
+      const tree = treeOf(writes)
+      const group: WriteGroup = { writer: id, sig: await this.#port.sign(groupStatement(writes.length, tree.root!)), size: writes.length, tree }
       this.#writers.own(group)
       for (const [key, w] of writes) this.#check(key, 'set', w.value, w.stamp) // the table may have moved while signing
       writes = writes.map(([key, w], index) => [key, { ...w, group, index }])

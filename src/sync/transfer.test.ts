@@ -7,7 +7,7 @@ import { packArray, unpackArray } from '../wire/payload.js'
 import { GroupTree } from './group-tree.js'
 import type { KeyState } from './key-state.js'
 import { decodeTransfer, transferColumns, WireGroups } from './transfer.js'
-import { writeItems, writeLeaf, type Write, type WriteGroup } from './write.js'
+import { treeOf, writeItems, type Write, type WriteGroup } from './write.js'
 
 const SEED = Number(process.env.SEED ?? 20261207)
 const BOUNDS = { maxKeyBytes: 1_024, maxValueBytes: 65_536 }
@@ -42,9 +42,7 @@ function states(rng: Prng, n: number): Array<[string, KeyState]> {
   for (const [key, w] of pending) groups.set(w.writer, [...(groups.get(w.writer) ?? []), [key, w]])
   const placed = new Map<Write, Write>()
   for (const [writer, writes] of groups) {
-    const tree = new GroupTree(writes.length)
-    writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, w)))
-    tree.fill()
+    const tree = treeOf(writes)
     const group: WriteGroup = { writer, sig: new Uint8Array(64).fill(writes.length & 0xff), size: writes.length, tree }
     writes.forEach(([, w], index) => placed.set(w, { ...w, group, index }))
   }

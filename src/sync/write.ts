@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { packArray } from '../wire/payload.js'
 import { compareHlc, type Hlc } from './hlc.js'
-import { MAX_TREE_LEAVES, NODE_BYTES, type GroupTree } from './group-tree.js'
+import { GroupTree, MAX_TREE_LEAVES, NODE_BYTES } from './group-tree.js'
 
 /**
  * One write to one key of the sync table, as every replica keeps it. Writes are the unit of
@@ -122,6 +122,14 @@ export function transferItems(w: Write, groupRef?: (g: WriteGroup, index: number
 /** A write's leaf in its group: the first LEAF_BYTES of its statement. */
 export function writeLeaf(key: string, w: Write): Uint8Array {
   return writeStatement(key, w).subarray(0, LEAF_BYTES)
+}
+
+/** The whole hash tree over these writes' leaves, in order (its root computed). */
+export function treeOf(writes: ReadonlyArray<readonly [string, Write]>): GroupTree {
+  const tree = new GroupTree(writes.length)
+  writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, w)))
+  tree.fill()
+  return tree
 }
 
 /** What a writer signs for a group of writes: sha256 of msgpack(['group', size, root]). */

@@ -1,8 +1,7 @@
 import type { MeshPort } from '../mesh/protocol.js'
 import type { KeyState } from './key-state.js'
 import { binaryKey, equalBytes } from '../util/bytes.js'
-import { GroupTree } from './group-tree.js'
-import { groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from './write.js'
+import { groupStatement, treeOf, writeLeaf, writeStatement, type Write, type WriteGroup } from './write.js'
 
 /** Verified groups remembered (their later writes need no signature check), at most. */
 const GROUPS_KEPT = 4_096
@@ -57,10 +56,7 @@ export class WriterKeys {
   async verifiedBatch(writer: string, writes: Array<[string, Write]>, sig: Uint8Array | undefined, publicKey: Uint8Array | undefined): Promise<Array<[string, Write]> | undefined> {
     if (!this.#port.signed) return writes
     if (sig === undefined) return undefined
-    const tree = new GroupTree(writes.length)
-    writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, w)))
-    tree.fill()
-    const group = await this.#verifyGroup({ writer, sig, size: writes.length, tree }, publicKey)
+    const group = await this.#verifyGroup({ writer, sig, size: writes.length, tree: treeOf(writes) }, publicKey)
     return group && writes.map(([key, w], index) => [key, { ...w, group, index }])
   }
 

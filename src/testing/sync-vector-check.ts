@@ -3,8 +3,7 @@ import { decodeMeshMessage, meshFrame, type MeshMessage } from '../mesh/messages
 import { SYNC_DEFAULTS } from '../sync/options.js'
 import { batchItems, syncClaims, type SyncMessage } from '../sync/messages.js'
 import { transferColumns, WireGroups } from '../sync/transfer.js'
-import { GroupTree } from '../sync/group-tree.js'
-import { groupStatement, writeLeaf, writeStatement, type Write, type WriteGroup } from '../sync/write.js'
+import { groupStatement, treeOf, writeLeaf, writeStatement, type Write, type WriteGroup } from '../sync/write.js'
 import { fromHex, toHex } from '../util/bytes.js'
 import { decodeFrame, encodeFrame } from '../wire/frame.js'
 import type { Identity } from '../wire/identity.js'
@@ -174,9 +173,8 @@ function signedWrite(m: SyncMessage, origin: string): [string, Write] | undefine
 function signedGroup(m: SyncMessage, origin: string): { writer: string; sig: Uint8Array; size: number; root: Uint8Array } | undefined {
   if (m.kind === 'batch') {
     if (m.sig === undefined) return undefined
-    const tree = new GroupTree(m.writes.length)
-    m.writes.forEach(([key, w], i) => tree.set(0, i, writeLeaf(key, { ...w, writer: origin })))
-    return { writer: origin, sig: m.sig, size: tree.size, root: tree.fill()! }
+    const tree = treeOf(m.writes.map(([key, w]) => [key, { ...w, writer: origin }]))
+    return { writer: origin, sig: m.sig, size: tree.size, root: tree.root! }
   }
   if (m.kind !== 'entries') return undefined
   let group: WriteGroup | undefined
