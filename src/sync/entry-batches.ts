@@ -3,7 +3,7 @@ import { keyStateDigest, type KeyState } from './key-state.js'
 import { MAX_TRANSFER_WRITES, transferColumns, WireGroups } from './transfer.js'
 import { checkpointItems, MAX_ENTRIES, valueBytes } from './write-codec.js'
 import type { Table } from './table.js'
-import { MAX_GROUP, type WriteGroup } from './write.js'
+import { MAX_GROUP, type Write, type WriteGroup } from './write.js'
 
 /** One state-transfer message's worth of key states, as columns, and the writers whose writes they hold. */
 export interface EntryBatch {
@@ -104,18 +104,19 @@ export function byGroup(table: Table, keys: readonly string[]): string[] {
 /** A flooded batch of writes (update()) holds about this many bytes at most (a larger write goes alone). */
 export const BATCH_FLOOD_BYTES = 131_072
 
-/** `entries` cut into batches of at most MAX_GROUP writes and about `bytes` (a write over it goes alone). */
-export function* writeBatches(entries: Array<[string, unknown]>, bytes: number): Generator<Array<[string, unknown]>> {
-  let batch: Array<[string, unknown]> = []
+/** Local writes cut into flooded batches of at most MAX_GROUP writes and about `bytes` (a write over it goes alone). */
+export function* writeBatches<T extends { readonly key: string; readonly write: Write }>(writes: readonly T[], bytes: number): Generator<T[]> {
+  let batch: T[] = []
   let size = 0
-  for (const [key, value] of entries) {
-    const n = key.length + (typeof value === 'string' ? value.length : valueBytes(value)) + 16
+  for (const item of writes) {
+    const { value } = item.write
+    const n = item.key.length + (value === undefined ? 1 : typeof value === 'string' ? value.length : valueBytes(value)) + 16
     if (batch.length > 0 && (batch.length >= MAX_GROUP || size + n > bytes)) {
       yield batch
       batch = []
       size = 0
     }
-    batch.push([key, value])
+    batch.push(item)
     size += n
   }
   if (batch.length > 0) yield batch

@@ -8,16 +8,16 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import { yieldToPage } from '../util/yield.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { Intake } from './intake.js'
-import { BATCH_FLOOD_BYTES, writeBatches } from './entry-batches.js'
+import { Outbox } from './outbox.js'
 import { HybridClock, type Hlc } from './hlc.js'
 import { leaseEnd, type Resolved, type SyncRules } from './key-state.js'
 import { checkLocalWrite, eventsOf, metaOf, type SyncEvents, type SyncMeta, type SyncServices, type SyncStats } from './events.js'
-import { SYNC_FLAGS as F, batchItems, syncClaims, type SyncMessage } from './messages.js'
+import { syncClaims, type SyncMessage } from './messages.js'
 import type { Bounds } from './write-codec.js'
 import { resolveSyncOptions, SYNC_DEFAULTS, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { Persister } from './persister.js'
 import { Table, type Change } from './table.js'
-import { groupStatement, isMap, treeOf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
+import { isMap, type Write, type WriteKind } from './write.js'
 import { WriterKeys } from './writer-keys.js'
 
 /**
@@ -42,6 +42,7 @@ export class SyncSocket extends MeshSocket {
   #aeTimer: TimerHandle | undefined
   #closed = false
   readonly #writers: WriterKeys
+  readonly #outbox: Outbox
   /** Where each key's last change came from (meta(key).source). */
   readonly #sources = new Map<string, SyncMeta['source']>()
 
@@ -65,6 +66,13 @@ export class SyncSocket extends MeshSocket {
     this.#port = this.register(protocol)
     this.#writers = new WriterKeys(this.#port, (writer, pk) => this.#persister?.savePublicKey(writer, pk))
     const port = this.#port
+    this.#outbox = new Outbox({
+      port,
+      table: this.#table,
+      writers: this.#writers,
+      check: (key, kind, value, stamp) => this.#check(key, kind, value, stamp),
+      changed: (change) => this.#changed(change, 'local', true),
+    })
     this.#intake = new Intake({
       table: this.#table,
       hlc: this.#hlc,
@@ -227,8 +235,7 @@ export class SyncSocket extends MeshSocket {
 
   /**
    * Sets several keys; every write is checked before any is made (all or nothing locally). The
-   * writes are flooded together, as batches of up to 1,024 writes (about 128 KiB each), and
-   * in the signed mode each batch carries one signature for all its writes.
+   * writes are flooded together (outbox.ts).
    */
   async update(values: Record<string, unknown>): Promise<void> {
     const entries = Object.entries(values)
@@ -236,35 +243,7 @@ export class SyncSocket extends MeshSocket {
       if (value === undefined || value === null) throw new MeshError('INVALID_ARGUMENT', `update: the value of ${JSON.stringify(key)} is null or undefined`)
       this.#check(key, 'set', value)
     }
-    if (entries.length === 1) return this.#write(entries[0]![0], 'set', entries[0]![1])
-    await this.#restored
-    const sent: Array<Promise<void>> = []
-    for (const batch of writeBatches(entries, BATCH_FLOOD_BYTES)) sent.push((await this.#writeBatch(batch)).sent)
-    await Promise.all(sent)
-  }
-
-  /** Writes a batch of sets as one flooded message (one signature in the signed mode); resolves when it is handed to the links. */
-  async #writeBatch(values: Array<[string, unknown]>): Promise<{ sent: Promise<void> }> {
-    const id = this.id
-    let writes = values.map(([key, value]): [string, Write] => {
-      const stamp = this.#hlc.tick(this.#clock.now())
-      this.#check(key, 'set', value, stamp)
-      return [key, { kind: 'set', stamp, writer: id, value }]
-    })
-    let sig: Uint8Array[] = []
-    if (this.#port.signed) {
-      const tree = treeOf(writes)
-      const group: WriteGroup = { writer: id, sig: await this.#port.sign(groupStatement(writes.length, tree.root!)), size: writes.length, tree }
-      this.#writers.own(group)
-      for (const [key, w] of writes) this.#check(key, 'set', w.value, w.stamp) // the table may have moved while signing
-      writes = writes.map(([key, w], index) => [key, { ...w, group, index }])
-      sig = [group.sig]
-    }
-    for (const [key, w] of writes) {
-      const { change } = this.#table.insert(key, w)
-      if (change !== undefined) this.#changed(change, 'local', true)
-    }
-    return { sent: this.#port.broadcast(F.batch, writes.map(([key, w]) => batchItems(key, w)), ...sig) }
+    await Promise.all(entries.map(([key, value]) => this.#write(key, 'set', value)))
   }
 
   /**
@@ -292,32 +271,14 @@ export class SyncSocket extends MeshSocket {
     checkLocalWrite({ key, kind, value, stamp, writer: this.id, current, full: this.#table.full(key), bounds: this.#bounds, maxKeys, rules: this.#rules })
   }
 
+  /** Stamps and checks a local write now; it is signed and flooded with the others of this task (outbox.ts). */
   async #write(key: string, kind: WriteKind, value: unknown): Promise<void> {
     if (this.#closed) throw new SyncError('SYNC_CLOSED', 'the sync table is closed', { key })
     await this.#restored
-    const id = this.id
     const stamp = this.#hlc.tick(this.#clock.now())
     this.#check(key, kind, value, stamp)
-    const plain: Write = value === undefined ? { kind, stamp, writer: id } : { kind, stamp, writer: id, value }
-    let write = plain
-    if (this.#port.signed) {
-      // Signed so that any node can relay it (anti-entropy) and every replica can check who wrote it.
-      write = { ...plain, sig: await this.#port.sign(writeStatement(key, plain)) }
-      this.#check(key, kind, value, stamp) // the table may have moved while signing
-    }
-    const { change } = this.#table.insert(key, write)
-    if (change !== undefined) this.#changed(change, 'local', true)
-    const sig = write.sig === undefined ? [] : [write.sig]
-    switch (kind) {
-      case 'set':
-        return this.#port.broadcast(F.store, key, value, stamp.ms, stamp.counter, ...sig)
-      case 'delete':
-        return this.#port.broadcast(F.store, key, null, stamp.ms, stamp.counter, ...sig)
-      case 'delta':
-        return this.#port.broadcast(F.delta, key, value, stamp.ms, stamp.counter, ...sig)
-      case 'release':
-        return this.#port.broadcast(F.revoke, key, stamp.ms, stamp.counter, ...sig)
-    }
+    const write: Write = value === undefined ? { kind, stamp, writer: this.id } : { kind, stamp, writer: this.id, value }
+    return this.#outbox.send(key, write)
   }
 
   // ---- receiving ------------------------------------------------------------------------------

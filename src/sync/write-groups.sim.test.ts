@@ -87,4 +87,24 @@ describe('groups of writes (update())', () => {
     await sim.runUntil(() => holds(newcomer, want))
     expect(holds(newcomer, want)).toBe(true)
   }, 120_000)
+
+  it('set() calls made in one task are flooded together: one check per group at each receiver; a refused one leaves the others', async () => {
+    const { sim, nodes } = await network(SEED + 3, 4)
+    const [a, b] = nodes
+    await a!.table.set('held', 'by a')
+    expect(await sim.runUntil(() => nodes.every((n) => n.table.get('held') === 'by a'))).toBe(true)
+    const checks0 = nodes.map((n) => n.table.syncStats.signatureChecks)
+    // 300 sets in one loop, and a set of a key a holds among them.
+    const results = [b!.table.set('held', 'by b'), ...Array.from({ length: 300 }, (_, i) => b!.table.set(`loop${i}`, i))]
+    const settled = Promise.allSettled(results)
+    let outcomes: Array<PromiseSettledResult<void>> | undefined
+    void settled.then((r) => (outcomes = r))
+    expect(await sim.runUntil(() => outcomes !== undefined && nodes.every((n) => n.table.get('loop299') === 299))).toBe(true)
+    expect(outcomes![0]!.status).toBe('rejected')
+    expect((outcomes![0] as PromiseRejectedResult).reason).toMatchObject({ code: 'LEASE_HELD' })
+    expect(outcomes!.slice(1).every((o) => o.status === 'fulfilled')).toBe(true)
+    expect(nodes.every((n) => n.table.get('held') === 'by a' && n.table.size === 301)).toBe(true)
+    // One group of 300 writes: one check at each receiver (per-write signatures: 300).
+    expect(nodes.map((n, i) => n.table.syncStats.signatureChecks - checks0[i]!)).toEqual([1, 0, 1, 1])
+  }, 120_000)
 })
