@@ -5,6 +5,7 @@ import type { Clock, TimerHandle } from '../util/clock.js'
 import type { KeyState } from './key-state.js'
 import { byGroup, entryBatches } from './entry-batches.js'
 import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
+import { NewcomerGate } from './newcomer-gate.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
 import type { Item, Table } from './table.js'
 
@@ -62,9 +63,6 @@ export const MAX_ROUNDS = 256
  */
 export const TAIL_ITEMS = 512
 
-/** How long a newcomer waits for the session of the whole set that follows a tail session, before it lets its other sessions go on. */
-export const WHOLE_WAIT_MS = 10_000
-
 export function tailOf(size: number): number | undefined {
   const tail = Math.max(TAIL_ITEMS, Math.ceil(size / 16))
   return tail < size ? tail : undefined
@@ -87,15 +85,8 @@ export class AntiEntropy {
   readonly #merging = new Map<string, Promise<void>>()
   /** Peers that taught this node something, to pass on to the others once their session ends. */
   readonly #teachers = new Set<string>()
-  /**
-   * The peer from which this node, its table empty when the session began, receives a whole
-   * table, and the session. Until it ends, every other session waits (`#deferred`): one neighbour
-   * sends the table once, instead of every neighbour of a newcomer sending it all at the same
-   * time. When that peer began with its newest items (a tail session), the wait lasts until its
-   * session of the whole set (`session` undefined in between, for at most WHOLE_WAIT_MS).
-   */
-  #bulk: { peer: string; session: Session | undefined; timer?: TimerHandle } | undefined
-  #deferred: Array<() => void> = []
+  /** A newcomer takes the whole table from one neighbour; its other sessions wait. */
+  readonly #gate: NewcomerGate<Session>
   #waiters: Array<() => void> = []
   #stopped = false
   sessionsCompleted = 0
@@ -106,6 +97,7 @@ export class AntiEntropy {
 
   constructor(host: AntiEntropyHost) {
     this.#host = host
+    this.#gate = new NewcomerGate(host.clock)
   }
 
   /** The table's index follows every key change. */
@@ -139,7 +131,7 @@ export class AntiEntropy {
     this.#teachers.delete(id)
     this.#merging.delete(id)
     for (const [k, s] of this.#sessions) if (s.peer === id) this.#drop(k)
-    if (this.#bulk?.peer === id) this.#release()
+    this.#gate.left(id)
     this.#wake()
   }
 
@@ -163,10 +155,10 @@ export class AntiEntropy {
    */
   start(peer: string, { whole = false, probe = true, spread = false }: { whole?: boolean; probe?: boolean; spread?: boolean } = {}): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false)
-    if (this.#bulk !== undefined && this.#bulk.peer !== peer) {
+    if (this.#gate.waits(peer)) {
       // After the whole table has arrived; by then a session with that peer may be under way.
       return new Promise((resolve) =>
-        this.#deferred.push(() => {
+        this.#gate.defer(() => {
           if (!this.#host.port.peers.includes(peer)) return resolve(false)
           void (this.#sessionWith(peer)?.done ?? this.start(peer, { whole, probe, spread })).then(resolve)
         }),
@@ -181,7 +173,7 @@ export class AntiEntropy {
       if (!rbsr.whole) return session.done.then((complete) => (complete && !this.#stopped && (!spread || session.differed) ? this.start(peer, { whole: true }) : complete))
     } else {
       // An empty table asks for everything and has nothing to send.
-      this.#bulk = { peer, session }
+      this.#gate.take(peer, session)
       this.#send(session, F.retrieve, sid, [])
       this.#finish(session)
     }
@@ -205,8 +197,8 @@ export class AntiEntropy {
     // (A peer's 'retrieve' is answered at once with what is here: that waits for nothing, so no
     // two nodes can each wait for the other.)
     const opens = message.kind === 'reconcile' && !this.#sessions.has(`${from} ${message.session}`)
-    if (opens && this.#bulk !== undefined && this.#bulk.peer !== from) {
-      this.#deferred.push(() => this.receive(from, message))
+    if (opens && this.#gate.waits(from)) {
+      this.#gate.defer(() => this.receive(from, message))
       return
     }
     switch (message.kind) {
@@ -252,10 +244,7 @@ export class AntiEntropy {
       session = this.#open(from, sid, 'responder', new RbsrSession(this.#store, 'responder', { frameBytes: this.#host.frameBytes }))
       // An empty table answering: the peer will send it everything (after its newest items, when
       // it began with those: then this is its session of the whole set).
-      if (this.#store.size === 0 || (this.#bulk?.peer === from && this.#bulk.session === undefined)) {
-        this.#host.clock.clearTimeout(this.#bulk?.timer)
-        this.#bulk = { peer: from, session }
-      }
+      if (this.#store.size === 0 || this.#gate.awaitsWhole(from)) this.#gate.take(from, session)
     }
     if (session.rbsr === undefined) return
     if (++session.rounds > MAX_ROUNDS) {
@@ -331,27 +320,17 @@ export class AntiEntropy {
     this.#host.clock.clearTimeout(session.timer)
     this.#sessions.delete(k)
     session.ended(false)
-    if (this.#bulk?.session !== session) return
-    if (session.complete && session.rbsr?.whole === false && !this.#stopped) {
-      // Its newest items are here; its session of the whole set follows at once.
-      this.#bulk = { peer: session.peer, session: undefined, timer: this.#host.clock.setTimeout(() => this.#release(), WHOLE_WAIT_MS) }
-    } else this.#release()
-  }
-
-  /** The whole table is here (or its sender left): the sessions that waited go on. */
-  #release(): void {
-    this.#host.clock.clearTimeout(this.#bulk?.timer)
-    this.#bulk = undefined
-    const deferred = this.#deferred
-    this.#deferred = []
-    for (const go of deferred) go()
+    if (!this.#gate.carries(session)) return
+    // Its newest items are here; its session of the whole set follows at once.
+    if (session.complete && session.rbsr?.whole === false && !this.#stopped) this.#gate.expectWhole(session.peer)
+    else this.#gate.release()
   }
 
   /** Ends every session (the socket is closing). */
   stop(): void {
     this.#stopped = true
     for (const k of [...this.#sessions.keys()]) this.#drop(k)
-    this.#release()
+    this.#gate.release()
   }
 
   #complete(session: Session): void {
