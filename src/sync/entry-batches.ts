@@ -28,18 +28,18 @@ export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: 
   let writers = new Set<string>()
   let named = new Set<WriteGroup>()
   let [bytes, writes] = [0, 0]
-  const batch = (): EntryBatch => {
+  /** The batch so far, as sent; the next one starts empty. */
+  const take = (): EntryBatch => {
     const groups = new WireGroups()
-    return { columns: transferColumns(states, groups), count: states.length, writers, groups }
+    const batch = { columns: transferColumns(states, groups), count: states.length, writers, groups }
+    ;[states, writers, named, bytes, writes] = [[], new Set(), new Set(), 0, 0]
+    return batch
   }
   for (const key of keys) {
     const row = table.row(key)
     if (row === undefined) continue
     const state = peerStates === undefined || peerStates.size === 0 ? row.state : unknownPart(key, row.state, peerStates)
-    if (states.length > 0 && writes + state.log.length > MAX_TRANSFER_WRITES) {
-      yield batch()
-      ;[states, writers, named, bytes, writes] = [[], new Set(), new Set(), 0, 0]
-    }
+    if (states.length > 0 && writes + state.log.length > MAX_TRANSFER_WRITES) yield take()
     states.push([key, state])
     writes += state.log.length
     for (const w of state.base === undefined ? state.log : [state.base.horizon, ...state.log]) {
@@ -47,11 +47,9 @@ export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: 
       if (w.group !== undefined) named.add(w.group)
     }
     bytes += columnBytes(key, state)
-    if (bytes < batchBytes && states.length < MAX_ENTRIES && writers.size < MAX_ENTRIES && named.size < MAX_ENTRIES) continue
-    yield batch()
-    ;[states, writers, named, bytes, writes] = [[], new Set(), new Set(), 0, 0]
+    if (bytes >= batchBytes || states.length >= MAX_ENTRIES || writers.size >= MAX_ENTRIES || named.size >= MAX_ENTRIES) yield take()
   }
-  if (states.length > 0) yield batch()
+  if (states.length > 0) yield take()
 }
 
 /**

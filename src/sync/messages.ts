@@ -1,8 +1,8 @@
 import type { MessageClaim } from '../mesh/protocol.js'
 import type { KeyState } from './key-state.js'
 import { decodeTransfer } from './transfer.js'
-import { MAX_GROUP, isMap, writeItems, type Write } from './write.js'
-import { checkKey, checkValue, content, stamp, type Bounds } from './write-codec.js'
+import { MAX_GROUP, WRITE_KINDS, writeItems, type Write, type WriteKind } from './write.js'
+import { checkKey, content, stamp, type Bounds } from './write-codec.js'
 
 /**
  * The sync table's messages (docs/protocol.md, "Sync table"): 0.7's shapes with the writer's
@@ -57,30 +57,25 @@ function signature(items: unknown[], n: number): { sig?: Uint8Array } {
   return { sig }
 }
 
+/** A flooded single write of `kind` (checked as any write's content). */
+function floodedWrite(kind: WriteKind, key: unknown, value: unknown, ms: unknown, counter: unknown, sig: { sig?: Uint8Array }, bounds: Bounds): SyncMessage {
+  checkKey(key, bounds)
+  return { kind: 'write', key, write: { ...content(WRITE_KINDS.indexOf(kind), value, bounds), stamp: stamp(ms, counter), ...sig } }
+}
+
 function decodeStore(items: unknown[], bounds: Bounds): SyncMessage {
   const [key, value, ms, counter] = items
-  const sig = signature(items, 4)
-  checkKey(key, bounds)
-  const s = stamp(ms, counter)
-  if (value === null || value === undefined) return { kind: 'write', key, write: { kind: 'delete', stamp: s, ...sig } }
-  checkValue(value, bounds)
-  return { kind: 'write', key, write: { kind: 'set', stamp: s, value, ...sig } }
+  return floodedWrite(value === null ? 'delete' : 'set', key, value, ms, counter, signature(items, 4), bounds)
 }
 
 function decodeDelta(items: unknown[], bounds: Bounds): SyncMessage {
   const [key, fields, ms, counter] = items
-  const sig = signature(items, 4)
-  if (!isMap(fields)) throw new TypeError('delta: [key, {fields}, ms, counter]')
-  checkKey(key, bounds)
-  checkValue(fields, bounds)
-  return { kind: 'write', key, write: { kind: 'delta', stamp: stamp(ms, counter), value: fields, ...sig } }
+  return floodedWrite('delta', key, fields, ms, counter, signature(items, 4), bounds)
 }
 
 function decodeRevoke(items: unknown[], bounds: Bounds): SyncMessage {
   const [key, ms, counter] = items
-  const sig = signature(items, 3)
-  checkKey(key, bounds)
-  return { kind: 'write', key, write: { kind: 'release', stamp: stamp(ms, counter), ...sig } }
+  return floodedWrite('release', key, null, ms, counter, signature(items, 3), bounds)
 }
 
 function decodeBatch(items: unknown[], bounds: Bounds): SyncMessage {

@@ -1,4 +1,3 @@
-import { isNodeId } from '../wire/base58.js'
 import type { KeyState } from './key-state.js'
 import { GroupTree, NODE_BYTES } from './group-tree.js'
 import { MAX_GROUP, writeItems, type Write, type WriteGroup } from './write.js'
@@ -129,7 +128,7 @@ export function decodeTransfer(items: unknown[], bounds: Bounds): Transfer {
   if (keyList !== undefined) {
     if (!Array.isArray(keyList) || keyList.length > MAX_ENTRIES) throw new TypeError('store: [[writer, publicKey], ...]')
     for (const k of keyList) {
-      if (!Array.isArray(k) || k.length !== 2 || typeof k[0] !== 'string' || !isNodeId(k[0]) || !(k[1] instanceof Uint8Array) || k[1].length !== 32) throw new TypeError('store: a key is [writer, 32 bytes]')
+      if (!Array.isArray(k) || k.length !== 2 || !nodeId(k[0]) || !(k[1] instanceof Uint8Array) || k[1].length !== 32) throw new TypeError('store: a key is [writer, 32 bytes]')
       keys.set(k[0], k[1])
     }
   }
