@@ -94,7 +94,8 @@ test('a peer killed abruptly is detected, dropped by its neighbours and replaced
   test.setTimeout(180_000)
   const subnet = uniqueSubnet(info.title)
   const nodes: Node[] = []
-  for (let i = 0; i < 6; i++) nodes.push(await join(await context.newPage(), subnet, { out: '2' }))
+  const OUT = 2 // each page dials this many
+  for (let i = 0; i < 6; i++) nodes.push(await join(await context.newPage(), subnet, { out: String(OUT) }))
   await connected(nodes)
   const victim = nodes[2]!
   const rest = nodes.filter((n) => n !== victim)
@@ -102,20 +103,22 @@ test('a peer killed abruptly is detected, dropped by its neighbours and replaced
   await victim.page.close({ runBeforeUnload: false }) // no goodbye: the page is just gone
   for (const n of rest) await expect.poll(() => peersOf(n), { timeout: 30_000 }).not.toContain(victim.id)
   await connected(rest)
-  // Some former neighbour made a link it did not have before (a replacement) — unless every former
-  // neighbour already links to every other live page, when there is nobody left to replace with
-  // (5 pages dialling 2 each can form all 10 links).
+  // A former neighbour that had dialled the victim dials a replacement (one it had not linked to
+  // before), if any live page is left to link to. A page does not say which way its links go; the
+  // victim itself dialled at most OUT of its neighbours, so when more than OUT former neighbours
+  // still have someone to link to, at least one of them had dialled the victim and must replace
+  // it. (When the victim dialled all those left, nobody lost an outgoing link: nothing to replace.)
   await expect
     .poll(async () => {
-      let saturated = true
+      let free = 0
       for (const n of rest) {
         const had = before.get(n.id) ?? []
         if (!had.includes(victim.id)) continue
         const now = await peersOf(n)
         if (now.some((p) => !had.includes(p))) return 'replaced'
-        if (!rest.every((o) => o === n || had.includes(o.id))) saturated = false
+        if (!rest.every((o) => o === n || had.includes(o.id))) free++
       }
-      return saturated ? 'nothing to replace with' : 'waiting'
+      return free > OUT ? 'waiting' : 'no replacement owed'
     }, { timeout: 60_000 })
     .not.toBe('waiting')
   const text = `after-kill-${Date.now()}`
