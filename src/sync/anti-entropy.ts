@@ -1,12 +1,13 @@
 import { SyncError, type P2PError } from '../errors.js'
 import { binaryKey } from '../util/bytes.js'
 import type { MeshPort } from '../mesh/protocol.js'
-import type { Clock, TimerHandle } from '../util/clock.js'
+import type { Clock } from '../util/clock.js'
 import type { KeyState } from './key-state.js'
 import { byGroup, entryBatches } from './entry-batches.js'
 import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { NewcomerGate } from './newcomer-gate.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
+import { MAX_ROUNDS, mayBringEntries, SESSION_TIMEOUT_MS, tailOf, type Session } from './session.js'
 import type { Item, Table } from './table.js'
 
 export interface AntiEntropyHost {
@@ -29,45 +30,6 @@ export interface AntiEntropyHost {
 
 type Message<K extends SyncMessage['kind']> = Extract<SyncMessage, { kind: K }>
 
-interface Session {
-  readonly peer: string
-  readonly sid: number
-  readonly role: 'initiator' | 'responder'
-  readonly rbsr: RbsrSession | undefined
-  /** Our sends, in order (entries, then our 'retrieved'). */
-  sending: Promise<void>
-  sent: number
-  doneSent: boolean
-  doneReceived: boolean
-  /** Reconciliation messages received in this session. */
-  rounds: number
-  timer: TimerHandle | undefined
-  /** Resolved when the session ends: true when complete, false when dropped. */
-  ended: (complete: boolean) => void
-  complete: boolean
-  /** The reconciliation found a difference, either way. */
-  differed: boolean
-  readonly done: Promise<boolean>
-}
-
-/** A session not complete by then is dropped (the peer stalled or misbehaves); a later one starts afresh. */
-export const SESSION_TIMEOUT_MS = 120_000
-
-/** A session gets at most this many reconciliation messages (a hostile peer could keep one going forever). */
-export const MAX_ROUNDS = 256
-
-/**
- * A session first reconciles only the newest items: this many, or a sixteenth of the table if
- * more. What changed while two nodes were apart sits there; a key's old item, spread anywhere in
- * the order, needs no finding once its new state has arrived. A session of the whole set follows.
- */
-export const TAIL_ITEMS = 512
-
-export function tailOf(size: number): number | undefined {
-  const tail = Math.max(TAIL_ITEMS, Math.ceil(size / 16))
-  return tail < size ? tail : undefined
-}
-
 /**
  * Anti-entropy: when a link forms (and every `antiEntropyMs` with a random peer) the two sides
  * find which keys differ by range-based set reconciliation over (newest write time, state
@@ -88,6 +50,8 @@ export class AntiEntropy {
   /** A newcomer takes the whole table from one neighbour; its other sessions wait. */
   readonly #gate: NewcomerGate<Session>
   #waiters: Array<() => void> = []
+  /** Reconciliations opened while learning (`#learning`), to answer after. */
+  #later: Array<() => void> = []
   #stopped = false
   sessionsCompleted = 0
   entriesSent = 0
@@ -201,6 +165,12 @@ export class AntiEntropy {
       this.#gate.defer(() => this.receive(from, message))
       return
     }
+    // One while this node is still learning from another peer: answered once that is merged, so
+    // that it finds the table as it will be instead of teaching what is already on its way.
+    if (opens && this.#learning(from)) {
+      this.#later.push(() => this.#host.port.peers.includes(from) && this.receive(from, message))
+      return
+    }
     switch (message.kind) {
       case 'reconcile':
         this.reconcileBytes += message.bytes.length
@@ -268,7 +238,7 @@ export class AntiEntropy {
       return this.#complete(session)
     }
     // Reconciled: both sides know what the other lacks. Send ours, then say we are done.
-    this.#sendEntries(session, this.#keysOf(rbsr.have), new Set(rbsr.need.map(binaryKey)))
+    this.#sendEntries(session, this.#keysOf(rbsr.have), new Set(rbsr.need.map(binaryKey)), rbsr.since)
     this.#finish(session)
   }
 
@@ -289,7 +259,22 @@ export class AntiEntropy {
     void (this.#merging.get(from) ?? Promise.resolve()).then(() => {
       session.doneReceived = true
       this.#complete(session)
+      this.#answerLater()
     })
+  }
+
+  /** Whether a session with a peer other than `except` may still bring entries (`mayBringEntries`). */
+  #learning(except: string): boolean {
+    for (const s of this.#sessions.values()) if (s.peer !== except && mayBringEntries(s)) return true
+    return false
+  }
+
+  /** Answers the reconciliations put off while learning, once nothing more is on its way. */
+  #answerLater(): void {
+    if (this.#later.length === 0 || this.#learning('')) return
+    const later = this.#later
+    this.#later = []
+    for (const go of later) go()
   }
 
   /** Entries from `peer` changed this node's table: once its session ends, reconcile with the other neighbours. */
@@ -320,6 +305,7 @@ export class AntiEntropy {
     this.#host.clock.clearTimeout(session.timer)
     this.#sessions.delete(k)
     session.ended(false)
+    this.#answerLater()
     if (!this.#gate.carries(session)) return
     // Its newest items are here; its session of the whole set follows at once.
     if (session.complete && session.rbsr?.whole === false && !this.#stopped) this.#gate.expectWhole(session.peer)
@@ -329,6 +315,7 @@ export class AntiEntropy {
   /** Ends every session (the socket is closing). */
   stop(): void {
     this.#stopped = true
+    this.#later = []
     for (const k of [...this.#sessions.keys()]) this.#drop(k)
     this.#gate.release()
   }
@@ -363,12 +350,12 @@ export class AntiEntropy {
   }
 
   /** The keys' states in batches of at most batchBytes, yielding to the page between batches. */
-  #sendEntries(session: Session, keys: string[], peerStates?: ReadonlySet<string>): void {
+  #sendEntries(session: Session, keys: string[], peerStates?: ReadonlySet<string>, since?: number): void {
     if (keys.length === 0) return
     session.sending = session.sending
       .then(async () => {
         let first = true
-        for (const { columns, count, writers, groups } of entryBatches(this.#host.table, byGroup(this.#host.table, keys), this.#host.batchBytes, peerStates)) {
+        for (const { columns, count, writers, groups } of entryBatches(this.#host.table, byGroup(this.#host.table, keys), this.#host.batchBytes, peerStates, since)) {
           if (!first) await this.#host.yield()
           first = false
           session.sent += count

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Prng } from '../testing/prng.js'
 import { GroupTree } from './group-tree.js'
-import { byGroup, entryBatches, unknownPart } from './entry-batches.js'
+import { byGroup, entryBatches, recentPart, unknownPart } from './entry-batches.js'
 import { binaryKey } from '../util/bytes.js'
 import { keyStateDigest, type KeyState } from './key-state.js'
 import { Table } from './table.js'
@@ -55,5 +55,24 @@ describe('entry batches', () => {
     for (const x of state.log) t.insert('k', x)
     const [batch] = [...entryBatches(t, ['k'], 8_192, peer({ base: undefined, log: t.row('k')!.state.log.slice(0, 2) }))]
     expect(batch!.columns[3]).toEqual([1]) // counts
+  })
+
+  it('a session of the newest items sends each key with its writes newer than the session\'s start only', () => {
+    const w = (ms: number, value: string) => ({ kind: 'set' as const, stamp: { ms, counter: 0 }, writer: WRITER, value })
+    const state: KeyState = { base: undefined, log: [w(10, 'a'), w(20, 'b'), w(30, 'c')] }
+    expect(recentPart(state, 5)).toBe(state)
+    expect(recentPart(state, 10).log).toEqual(state.log.slice(1)) // the start's own millisecond stays home (a group shares one)
+    expect(recentPart(state, 25)).toEqual({ base: undefined, log: state.log.slice(2) })
+    // Nothing newer (the key's item sits at the start): all of it.
+    expect(recentPart(state, 30)).toBe(state)
+    // A checkpoint stays home with the older writes; one newer than the start (it folds newer writes) goes, with all.
+    const based: KeyState = { base: { horizon: w(5, 'z'), value: 'z', stamp: { ms: 5, counter: 0 }, writer: WRITER, owner: undefined, leaseStamp: undefined, gen: 1 }, log: state.log }
+    expect(recentPart(based, 15)).toEqual({ base: undefined, log: state.log.slice(1) })
+    expect(recentPart(based, 1)).toBe(based)
+    // Through the batches: the columns carry the newer writes only.
+    const t = new Table(RULES, 10)
+    for (const x of state.log) t.insert('k', x)
+    const [batch] = [...entryBatches(t, ['k'], 8_192, undefined, 15)]
+    expect(batch!.columns[3]).toEqual([2]) // counts
   })
 })

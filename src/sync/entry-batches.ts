@@ -21,9 +21,10 @@ export interface EntryBatch {
  * without encoding), at most MAX_ENTRIES keys, writers and groups and MAX_TRANSFER_WRITES writes
  * each. Keys no longer in the table are left out. `peerStates`: the item ids of the peer's key
  * states that the reconciliation listed (`binaryKey`); a key whose state there is an earlier
- * state of ours goes with the writes after it only.
+ * state of ours goes with the writes after it only. `since` (a tail session's lower bound): each
+ * state goes with its writes at least that new only (`recentPart`).
  */
-export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: number, peerStates?: ReadonlySet<string>): Generator<EntryBatch> {
+export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: number, peerStates?: ReadonlySet<string>, since?: number): Generator<EntryBatch> {
   let states: Array<[string, KeyState]> = []
   let writers = new Set<string>()
   let named = new Set<WriteGroup>()
@@ -38,7 +39,8 @@ export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: 
   for (const key of keys) {
     const row = table.row(key)
     if (row === undefined) continue
-    const state = peerStates === undefined || peerStates.size === 0 ? row.state : unknownPart(key, row.state, peerStates)
+    const known = peerStates === undefined || peerStates.size === 0 ? row.state : unknownPart(key, row.state, peerStates)
+    const state = since === undefined ? known : recentPart(known, since)
     if (states.length > 0 && writes + state.log.length > MAX_TRANSFER_WRITES) yield take()
     states.push([key, state])
     writes += state.log.length
@@ -62,6 +64,22 @@ export function unknownPart(key: string, state: KeyState, peerStates: ReadonlySe
     if (peerStates.has(binaryKey(keyStateDigest(key, { base: state.base, log: state.log.slice(0, p) })))) return { base: undefined, log: state.log.slice(p) }
   }
   return state
+}
+
+/**
+ * A key's writes newer than `since` (its checkpoint and older writes left out; all of it when
+ * none is newer, or when its checkpoint is), for a session that reconciled only the items from
+ * `since` on: what changed while two nodes were apart sits there, and the peer most likely holds
+ * the rest already (writes of `since`'s own millisecond too: a group of writes shares one).
+ * Merging is a union, so the peer is no worse off than after a flood of those writes; if it
+ * lacked an older write, its state still differs from ours and the session of the whole set that
+ * follows sends the key whole.
+ */
+export function recentPart(state: KeyState, since: number): KeyState {
+  // A checkpoint folds writes up to its horizon: one newer than `since` goes along, as does all.
+  if ((state.base?.horizon.stamp.ms ?? -Infinity) > since || (state.base === undefined && (state.log[0]?.stamp.ms ?? Infinity) > since)) return state
+  const log = state.log.filter((w) => w.stamp.ms > since)
+  return log.length === 0 ? state : { base: undefined, log }
 }
 
 /** About what a key's state adds to a batch's columns (msgpack, before deflate), without encoding it. */

@@ -313,6 +313,10 @@ describe('RbsrSession costs (measured numbers printed)', () => {
     expectDifferences(whole, a, b)
     expect(whole.initiator.have.length).toBe(100)
     expect([whole.initiator.whole, whole.responder.whole, tail.initiator.whole, tail.responder.whole]).toEqual([true, true, false, false])
+    // Both sides of the tail know where it starts: the time of the initiator's 625th newest item.
+    const start = [...a].sort((x, y) => x.time - y.time)[a.length - 625]!.time
+    expect([tail.initiator.since, tail.responder.since, whole.initiator.since, whole.responder.since]).toEqual([start, start, undefined, undefined])
+    for (const x of [...tail.initiator.have, ...tail.responder.have]) expect(a.concat(b).find((y) => key(y.id) === key(x))!.time).toBeGreaterThanOrEqual(start)
     // The tail: every new item, both ways (and only those old items that sit in the tail), for
     // under a quarter of the bytes.
     const probed = reconcile(a, b, {}, 625, 'probe')

@@ -82,6 +82,7 @@ export class RbsrSession {
   #known: Knowledge[] = []
   #learnt: { have: Uint8Array[]; need: Uint8Array[]; unlisted: number } | undefined
   #whole = true
+  #since: number | undefined
 
   /** Reconciles a snapshot of `store` (later changes to the store do not affect the session). */
   constructor(store: RbsrStore, role: 'initiator' | 'responder', options: RbsrOptions = {}) {
@@ -94,6 +95,14 @@ export class RbsrSession {
   /** False when the initiator reconciles only a tail of the order (its first message skips what comes before). */
   get whole(): boolean {
     return this.#whole
+  }
+
+  /**
+   * A tail session: the time of its lower bound (every item it reconciles is at least this new;
+   * the range before was skipped). Undefined for the whole set.
+   */
+  get since(): number | undefined {
+    return this.#since
   }
 
   /** True once no message is expected: `have`, `need` and `needUnlisted` are final. */
@@ -127,8 +136,10 @@ export class RbsrSession {
     const size = this.#snap.size
     const from = tail === undefined || tail >= size ? 0 : size - tail
     if (from > 0) {
-      reply.skip(this.#snap.boundBefore(from), from)
+      const bound = this.#snap.boundBefore(from)
+      reply.skip(bound, from)
       this.#whole = false
+      this.#since = bound.time
     }
     if (opening === 'probe' && size - from > this.#o.idListThreshold) reply.add({ upper: END_BOUND, mode: 'fingerprint', fingerprint: this.#snap.fingerprint(from, size) }, size, 0)
     else if (!this.#split(reply, from, size, END_BOUND, 0)) reply.cut(this.#snap.fingerprint(reply.endIndex, size))
@@ -147,7 +158,10 @@ export class RbsrSession {
     if (this.#state === 'new' && this.#role === 'initiator') throw new MeshError('INVALID_ARGUMENT', 'call initiate() first')
     if (this.#state === 'done') throw new RbsrDecodeError('a message after the reconciliation finished')
     const ranges = decodeRbsrMessage(message, this.#o.frameBytes)
-    if (this.#state === 'new' && ranges[0]?.mode === 'skip') this.#whole = false
+    if (this.#state === 'new' && ranges[0]?.mode === 'skip') {
+      this.#whole = false
+      this.#since = ranges[0].upper.time
+    }
     const snap = this.#snap
     const reply = new RbsrReply(this.#o.frameBytes)
     const fresh: Knowledge[] = []
