@@ -41,6 +41,16 @@ describe('entry batches', () => {
     expect(runs).toBeLessThan(200)
   })
 
+  it('byGroup puts keys whose newest write is not grouped first, in the order written (writer, then stamp), however learnt', () => {
+    const rng = new Prng(7)
+    const t = new Table(RULES, 1_000)
+    const written = ['B', 'A'].flatMap((writer) => Array.from({ length: 50 }, (_, i) => ({ key: `${writer}${i}`, writer, stamp: { ms: 1_000 + (i >> 3), counter: i & 7 } })))
+    for (const { key, writer, stamp } of rng.shuffle([...written])) t.insert(key, { kind: 'set', stamp, writer, value: key })
+    const grouped = table(1).table.row('g0k0')!.state.log[0]!
+    t.insert('grouped', grouped)
+    expect(byGroup(t, rng.shuffle([...written.map((w) => w.key), 'grouped']))).toEqual([...written.slice(50), ...written.slice(0, 50)].map((w) => w.key).concat('grouped'))
+  })
+
   it('a key whose state at the peer is an earlier state of ours goes with the writes after it only', () => {
     const w = (ms: number, value: string) => ({ kind: 'set' as const, stamp: { ms, counter: 0 }, writer: WRITER, value })
     const state: KeyState = { base: undefined, log: [w(1, 'a'), w(2, 'b'), w(3, 'c')] }
@@ -54,7 +64,7 @@ describe('entry batches', () => {
     const t = new Table(RULES, 10)
     for (const x of state.log) t.insert('k', x)
     const [batch] = [...entryBatches(t, ['k'], 8_192, peer({ base: undefined, log: t.row('k')!.state.log.slice(0, 2) }))]
-    expect(batch!.columns[3]).toEqual([1]) // counts
+    expect(batch!.columns[4]).toEqual([1]) // counts
   })
 
   it('a session of the newest items sends each key with its writes newer than the session\'s start only', () => {
@@ -73,6 +83,6 @@ describe('entry batches', () => {
     const t = new Table(RULES, 10)
     for (const x of state.log) t.insert('k', x)
     const [batch] = [...entryBatches(t, ['k'], 8_192, undefined, 15)]
-    expect(batch!.columns[3]).toEqual([2]) // counts
+    expect(batch!.columns[4]).toEqual([2]) // counts
   })
 })

@@ -99,22 +99,31 @@ function approximateBytes(v: unknown): number {
 }
 
 /**
- * `keys` in the order of their newest write's group and place in it (keys whose newest write is
- * not grouped first, as given): a batch then carries runs of one group's writes, whose multiproof
- * is a few tree nodes; scattered, a third of a 1,000-write group needs ~320.
+ * `keys` in the order of their newest write's group and place in it: a batch then carries runs of
+ * one group's writes, whose multiproof is a few tree nodes (scattered, a third of a 1,000-write
+ * group needs ~320). Keys whose newest write is not grouped come first, by that write's writer
+ * and stamp: the order they were written in, whatever order this node learnt them in, so that
+ * the columns' differences stay small (a node that took a table from floods of two writers at
+ * once sent it 1.5× larger in the order it held the keys).
  */
 export function byGroup(table: Table, keys: readonly string[]): string[] {
   const rank = new Map<WriteGroup, number>()
-  const placed = keys.map((key, i) => {
+  const placed = keys.map((key) => {
     const log = table.row(key)?.state.log
     const w = log?.[log.length - 1]
-    if (w?.group === undefined) return { key, rank: -1, index: i }
+    if (w?.group === undefined) return { key, rank: -1, index: 0, w }
     let r = rank.get(w.group)
     if (r === undefined) rank.set(w.group, (r = rank.size))
-    return { key, rank: r, index: w.index! }
+    return { key, rank: r, index: w.index!, w }
   })
-  placed.sort((a, b) => a.rank - b.rank || a.index - b.index)
+  placed.sort((a, b) => a.rank - b.rank || a.index - b.index || (a.rank < 0 && a.w !== undefined && b.w !== undefined ? byWrite(a.w, b.w) : 0))
   return placed.map((p) => p.key)
+}
+
+/** By writer, then stamp. */
+function byWrite(a: Write, b: Write): number {
+  if (a.writer !== b.writer) return a.writer < b.writer ? -1 : 1
+  return a.stamp.ms - b.stamp.ms || a.stamp.counter - b.stamp.counter
 }
 
 /** A flooded batch of writes (update()) holds about this many bytes at most (a larger write goes alone). */

@@ -18,7 +18,7 @@ import { checkKey, content, stamp, type Bounds } from './write-codec.js'
  * Neighbour to neighbour (whisper route):
  *   [0x14 reconcile, session, bytes]                 a range-based reconciliation message
  *   [0x0B store,   columns, [[writer, publicKey], ...]?, [group, ...]?]
- *                                                     state transfer, batched: the key states as 11 columns
+ *                                                     state transfer, batched: the key states as 12 columns
  *                                                     (transfer.ts); signed mode: the writers' keys, and the
  *                                                     groups its grouped writes name: [writer, sig, size, [[level, index, node], ...]]
  *   [0x0C retrieve, session, []]                      an empty table asks for everything

@@ -8,13 +8,15 @@ import { MAX_ENTRIES, checkKey, checkpointItems, content, decodeCheckpoint, node
  * publicKey], ...]?, [group, ...]?]`. The key states travel as columns, so that like data sits
  * together for the link's deflate (keys with keys, values with values, small time deltas):
  *
- *   [writers, keys, bases, counts, kinds, ms, counters, who, values, proofs, indexes]
+ *   [writers, keys, shared, bases, counts, kinds, ms, counters, who, values, proofs, indexes]
  *
  * - writers: the node ids the batch's writes name; `who` holds each write's place in it;
- * - keys: one per entry; bases: [[entry, checkpoint], ...] for the entries that have one;
+ * - keys: one per entry, each without the code points it shares at its start with the key
+ *   before (`shared`: how many); bases: [[entry, checkpoint], ...] for the entries that have one;
  * - counts: each entry's number of writes; the write columns hold all writes, entry by entry;
- * - kinds, counters, values (nil for a delete or release); ms as differences from the write
- *   before (the first from 0; negative allowed);
+ * - kinds, values (nil for a delete or release); ms as differences from the write before (the
+ *   first from 0; negative allowed); counters as differences from the write before when its ms
+ *   is the same (a group's writes: 1s), else as they are;
  * - proofs: per write nil, a 64-byte signature, or its group's place in the group list ([] when
  *   no write has one); indexes: per grouped write, its place in the group minus one more than
  *   the place of the group's write before it (0 for runs).
@@ -33,20 +35,24 @@ export const MAX_TRANSFER_WRITES = 8_192
 export function transferColumns(entries: ReadonlyArray<readonly [string, KeyState]>, groups: GroupCodec): unknown[] {
   const writers: string[] = []
   const writerAt = new Map<string, number>()
-  const [keys, bases, counts, kinds, ms, counters, who, values, proofs, indexes] = [[], [], [], [], [], [], [], [], [], []] as unknown[][]
+  const [keys, shared, bases, counts, kinds, ms, counters, who, values, proofs, indexes] = [[], [], [], [], [], [], [], [], [], [], []] as unknown[][]
   const lastIndex = new Map<number, number>()
-  let lastMs = 0
+  let [lastKey, lastMs, lastCounter] = ['', 0, 0]
   let proven = false
   entries.forEach(([key, state], e) => {
-    keys!.push(key)
+    const [points, units] = sharedStart(lastKey, key)
+    keys!.push(key.slice(units))
+    shared!.push(points)
+    lastKey = key
     if (state.base !== undefined) bases!.push([e, checkpointItems(state.base, groups)])
     counts!.push(state.log.length)
     for (const w of state.log) {
-      const [kind, , counter, , value] = writeItems(w)
+      const [kind, , counter, , value] = writeItems(w) as [number, number, number, string, unknown]
       kinds!.push(kind)
+      const sameMs = ms!.length > 0 && w.stamp.ms === lastMs
       ms!.push(w.stamp.ms - lastMs)
-      lastMs = w.stamp.ms
-      counters!.push(counter)
+      counters!.push(sameMs ? counter - lastCounter : counter)
+      ;[lastMs, lastCounter] = [w.stamp.ms, counter]
       let at = writerAt.get(w.writer)
       if (at === undefined) writerAt.set(w.writer, (at = writers.push(w.writer) - 1))
       who!.push(at)
@@ -64,7 +70,31 @@ export function transferColumns(entries: ReadonlyArray<readonly [string, KeyStat
       proven = true
     }
   })
-  return [writers, keys, bases, counts, kinds, ms, counters, who, values, proven ? proofs : [], indexes]
+  return [writers, keys, shared, bases, counts, kinds, ms, counters, who, values, proven ? proofs : [], indexes]
+}
+
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff
+const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff
+
+/** The code units of `s`'s first `points` code points (a surrogate pair is one), or -1 when it has fewer. */
+function unitsOf(s: string, points: number): number {
+  let u = 0
+  for (let p = 0; p < points; p++) {
+    if (u >= s.length) return -1
+    u += isHigh(s.charCodeAt(u)) && isLow(s.charCodeAt(u + 1)) ? 2 : 1
+  }
+  return u
+}
+
+/** How many code points `key` shares at its start with `before`, and their code units (never half a pair). */
+export function sharedStart(before: string, key: string): [points: number, units: number] {
+  const n = Math.min(before.length, key.length)
+  let units = 0
+  while (units < n && before.charCodeAt(units) === key.charCodeAt(units)) units++
+  if (units > 0 && isHigh(key.charCodeAt(units - 1))) units--
+  let points = 0
+  for (let u = 0; u < units; points++) u += isHigh(key.charCodeAt(u)) && isLow(key.charCodeAt(u + 1)) ? 2 : 1
+  return [points, units]
 }
 
 function intColumn(v: unknown, name: string, length?: number): number[] {
@@ -74,11 +104,19 @@ function intColumn(v: unknown, name: string, length?: number): number[] {
 
 /** Entries from their columns (hostile input): every bound and reference checked. */
 export function decodeColumns(columns: unknown, bounds: Bounds, groups: GroupCodec | undefined): Array<[string, KeyState]> {
-  if (!Array.isArray(columns) || columns.length !== 11) throw new TypeError('store: 11 columns')
-  const [writers, keys, bases, countList, kindList, msList, counterList, whoList, values, proofs, indexList] = columns as unknown[]
+  if (!Array.isArray(columns) || columns.length !== 12) throw new TypeError('store: 12 columns')
+  const [writers, suffixes, sharedList, bases, countList, kindList, msList, counterList, whoList, values, proofs, indexList] = columns as unknown[]
   if (!Array.isArray(writers) || writers.length > MAX_ENTRIES || !writers.every((w) => nodeId(w))) throw new TypeError('store: writers are node ids')
-  if (!Array.isArray(keys) || keys.length > MAX_ENTRIES) throw new TypeError(`store: at most ${MAX_ENTRIES} keys`)
-  for (const key of keys) checkKey(key, bounds)
+  if (!Array.isArray(suffixes) || suffixes.length > MAX_ENTRIES) throw new TypeError(`store: at most ${MAX_ENTRIES} keys`)
+  const shared = intColumn(sharedList, 'shared', suffixes.length)
+  let lastKey = ''
+  const keys = suffixes.map((suffix: unknown, e) => {
+    const units = shared[e]! >= 0 ? unitsOf(lastKey, shared[e]!) : -1
+    if (typeof suffix !== 'string' || units < 0) throw new TypeError('store: a key is a string sharing at most the code points of the key before')
+    const key = lastKey.slice(0, units) + suffix
+    checkKey(key, bounds)
+    return (lastKey = key)
+  })
   const counts = intColumn(countList, 'counts', keys.length)
   let total = 0
   for (const c of counts) {
@@ -96,14 +134,15 @@ export function decodeColumns(columns: unknown, bounds: Bounds, groups: GroupCod
     base.set(b[0] as number, b[1])
   }
   const lastIndex = new Map<number, number>()
-  let [j, t, next] = [0, 0, 0]
-  const entries = (keys as string[]).map((key, e): [string, KeyState] => {
+  let [j, t, counter, next] = [0, 0, 0, 0]
+  const entries = keys.map((key, e): [string, KeyState] => {
     const log: Write[] = []
     for (let c = 0; c < counts[e]!; c++, j++) {
       t += ms[j]!
+      counter = j > 0 && ms[j] === 0 ? counter + counters[j]! : counters[j]!
       const writer: unknown = writers[who[j]!]
       if (writer === undefined) throw new TypeError('store: a write names no writer of the batch')
-      const w: Write = { ...content(kinds[j], values[j], bounds), stamp: stamp(t, counters[j]), writer: writer as string }
+      const w: Write = { ...content(kinds[j], values[j], bounds), stamp: stamp(t, counter), writer: writer as string }
       const proof: unknown = proofs.length === 0 ? null : proofs[j]
       if (proof === null) log.push(w)
       else if (proof instanceof Uint8Array && proof.length === 64) log.push({ ...w, sig: proof })

@@ -117,13 +117,15 @@ export function buildSyncVectors(): SyncVectors {
   const logged = { kind: 'set', stamp: stamp(T, 0), writer: A, value: 'blue' }
   const rbsr = rbsrMessage()
   /**
-   * A state transfer of one entry holding one write by A at (T, counter), no checkpoint, as its 11 columns:
-   * [writers, keys, bases, counts, kinds, ms, counters, who, values, proofs, indexes]. ms: the difference from the
-   * write before, the first from 0 (so T); who: A's place in writers; proofs: [] when no write has one.
+   * A state transfer of one entry holding one write by A at (T, counter), no checkpoint, as its 12 columns:
+   * [writers, keys, shared, bases, counts, kinds, ms, counters, who, values, proofs, indexes]. shared: the code
+   * points the key shares with the key before (none before: 0); ms: the difference from the write before, the first
+   * from 0 (so T); counters: as they are (the first write has no write before); who: A's place in writers;
+   * proofs: [] when no write has one.
    */
   const columns = (key: string, counter: number, value: unknown, proofs: unknown[], indexes: number[]): unknown[] =>
-    [[A], [key], [], [1], [KIND.set], [T], [counter], [0], [value], proofs, indexes]
-  const colorColumns = (proofs: string): string => `[[A], ['color'], [], [1], [0 set], [T], [0], [0], ['blue'], ${proofs}, []]`
+    [[A], [key], [0], [], [1], [KIND.set], [T], [counter], [0], [value], proofs, indexes]
+  const colorColumns = (proofs: string): string => `[[A], ['color'], [0], [], [1], [0 set], [T], [0], [0], ['blue'], ${proofs}, []]`
   const u = 'unsigned'
 
   const messages: Record<string, SyncFrameVector> = {
@@ -201,7 +203,7 @@ export function buildSyncVectors(): SyncVectors {
     // The decoder's group: writer, sig, size, tree (its size).
     sync_signed_entries_group: frame(
       'signed',
-      "[0x02, bin(A), 1500000000, 0x0B store, [[A], ['size'], [], [1], [0 set], [T], [1], [0], [3], [0], [1]], [[A, bin(public key)]], [[A, bin(group sig), 2, [[0, 0, bin(leaf of 'color')]]]]]",
+      "[0x02, bin(A), 1500000000, 0x0B store, [[A], ['size'], [0], [], [1], [0 set], [T], [1], [0], [3], [0], [1]], [[A, bin(public key)]], [[A, bin(group sig), 2, [[0, 0, bin(leaf of 'color')]]]]]",
       FLAG.whisper,
       SUB.store,
       [columns('size', 1, 3, [0], [1]), [[A, publicKey]], [[A, groupSig, 2, [[0, 0, colorLeaf]]]]],
