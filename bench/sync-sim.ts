@@ -8,7 +8,7 @@ import { keyOf, rawBytes, valueOf } from './browser/sync-data.js'
 // of one half then links to its counterpart). Bytes are what the links carry (frames as sent,
 // compressed by the link); the time is virtual, so only the bytes and counts mean anything.
 // Deterministic for a seed: a change to the protocol shows as a change here in seconds.
-// Run: npm run bench:sync:sim -- [--keys N] [--seeds 1,2,3] [--only signed|unsigned]
+// Run: npm run bench:sync:sim -- [--keys N] [--seeds 1,2,3] [--only signed|unsigned] [--latency min,max]
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
@@ -20,11 +20,12 @@ const MODES = (arg('only') ?? 'signed,unsigned').split(',') as Array<'signed' | 
 const PAGES = 16
 const HALF = PAGES / 2
 const CHANGES = KEYS / 200 // per half, as the browser bench
+const LATENCY = (arg('latency') ?? '2,10').split(',').map(Number)
 const raw = Array.from({ length: KEYS }, (_, i) => rawBytes(i)).reduce((a, b) => a + b, 0)
 
 async function run(mode: 'signed' | 'unsigned', seed: number): Promise<{ newcomer: number; heal: number; healEntries: number; healSessions: number }> {
   const options = { security: mode }
-  const sim = new SimNetwork({ seed, latency: { min: 2, max: 10 }, startTime: 1_800_000_000_000 })
+  const sim = new SimNetwork({ seed, latency: { min: LATENCY[0]!, max: LATENCY[1]! }, startTime: 1_800_000_000_000 })
   const start = async (bootstrap: string[]): Promise<SimSyncNode> => {
     const n = await simSyncNode(sim, bootstrap, options)
     let up = false
