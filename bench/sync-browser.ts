@@ -116,6 +116,9 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
   const all: Want = { n: KEYS, changed: [] }
   const wires = (): Promise<Wire[]> => Promise.all(nodes.map((n) => run(n.page, 'wire')))
   const received = (ws: Wire[]): number => sum(ws.map((w) => w.received))
+  let step = 'fill'
+  /** Keys the step waits for (their count held is logged when a step hangs, --debug). */
+  let awaited: { want: Want; only: number[] } | undefined
   try {
     // 1. Fifteen pages. Keys 0…4999 are written by page 0 and 5000…9999 by page 8 (the writer
     // owns them: our leases), each alone (page 8 on a signaling server of its own, then it closes
@@ -150,6 +153,7 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
     r.fillMs = Date.now() - fill0
     log(`15 pages hold ${KEYS} keys after ${r.fillMs} ms`)
 
+    step = 'newcomers'
     // 2. Newcomers: a fresh page (fresh IndexedDB) joins and receives the table; the last stays.
     for (let j = 0; j < NEWCOMERS; j++) {
       await sleep(3_000) // the network settles after the previous newcomer
@@ -165,6 +169,7 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
       } else nodes.push(n)
     }
 
+    step = 'split'
     // 3. Partition: halves 0–7 and 8–15; each changes 50 keys its writer owns; then heal.
     const ids = await Promise.all(nodes.map((n) => run(n.page, 'id')))
     const half = (i: number): number => (i < HALF ? 0 : 1)
@@ -189,6 +194,8 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
     const leaked = await Promise.all(nodes.map((n, i) => run(n.page, 'matching', { n: KEYS, changed: other(i) }, other(i))))
     if (!(await sides()) || sum(leaked) > 0) throw new Error('the partition leaked')
     const healed: Want = { n: KEYS, changed: [...changes[0], ...changes[1]] }
+    step = 'heal'
+    awaited = { want: healed, only: healed.changed }
     const before = await wires()
     const statsBefore = DEBUG ? await statsOf(nodes) : {}
     const t0 = await run(nodes[0]!.page, 'now')
@@ -214,6 +221,8 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
     if (DEBUG) log(`heal stats: ${JSON.stringify(statsBefore)} → ${JSON.stringify(await statsOf(nodes))}; connects: ${JSON.stringify(r.healConnects)}`)
     log(`healed in ${r.heal.ms.toFixed(0)} ms, ${(r.heal.bytes / 1000).toFixed(1)} KB`)
 
+    step = 'sets'
+    awaited = undefined
     // 4. Single sets of new keys from random pages; each timed to the last page that sees it.
     const rng = new Prng(SEED)
     for (let s = 0; s < WARMUP + SETS; s++) {
@@ -245,7 +254,14 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
     }
     log(`reloads: ${JSON.stringify(r.reloads)}`)
   } catch (err: unknown) {
-    r.failed = err instanceof Error ? err.message : String(err)
+    r.failed = `${err instanceof Error ? err.message : String(err)} (at: ${step})`
+    if (DEBUG) {
+      // What each page holds and does when a step hangs: its links and counters.
+      for (const [i, n] of nodes.entries()) {
+        const held = awaited === undefined ? '' : ` holds ${await run(n.page, 'matching', awaited.want, awaited.only).catch(() => '?')} of ${awaited.only.length};`
+        log(`page ${i}:${held} peers ${JSON.stringify(await run(n.page, 'peers').catch(() => '?'))} ${JSON.stringify(await run(n.page, 'stats').catch(() => '?'))}`)
+      }
+    }
     log(`FAILED: ${r.failed}`)
   }
   for (const n of nodes) for (const [code, k] of Object.entries(await run(n.page, 'errors').catch(() => ({})))) r.errors[code] = (r.errors[code] ?? 0) + k

@@ -39,10 +39,11 @@ async function run(mode: 'signed' | 'unsigned', seed: number): Promise<{ newcome
   const nodes: SimSyncNode[] = []
   for (let i = 0; i < PAGES - 1; i++) nodes.push(await start(nodes.map((x) => x.id).slice(-3)))
   const entries = (from: number, n: number, version: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, j) => [keyOf(from + j), valueOf(from + j, version)]))
-  for (let r = 0; r < KEYS / 2_000; r++) {
-    await nodes[0]!.table.update(entries(r * 1_000, 1_000, 0))
-    await nodes[HALF]!.table.update(entries(KEYS / 2 + r * 1_000, 1_000, 0))
-    await until('fill', () => nodes.every((n) => n.table.size >= (r + 1) * 2_000))
+  const batch = Math.min(1_000, KEYS / 10) // as the browser bench: each writer fills its half in 5 rounds
+  for (let r = 0; r < KEYS / 2 / batch; r++) {
+    await nodes[0]!.table.update(entries(r * batch, batch, 0))
+    await nodes[HALF]!.table.update(entries(KEYS / 2 + r * batch, batch, 0))
+    await until('fill', () => nodes.every((n) => n.table.size >= (r + 1) * 2 * batch))
   }
   await sim.runFor(10_000)
 

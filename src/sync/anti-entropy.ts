@@ -1,13 +1,13 @@
 import { SyncError, type P2PError } from '../errors.js'
 import { binaryKey } from '../util/bytes.js'
 import type { MeshPort } from '../mesh/protocol.js'
-import type { Clock } from '../util/clock.js'
+import type { Clock, TimerHandle } from '../util/clock.js'
 import type { KeyState } from './key-state.js'
 import { byGroup, entryBatches } from './entry-batches.js'
 import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { NewcomerGate } from './newcomer-gate.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
-import { MAX_ROUNDS, mayBringEntries, SESSION_TIMEOUT_MS, tailOf, type Session } from './session.js'
+import { LEARNING_WAIT_MS, MAX_ROUNDS, mayBringEntries, SESSION_TIMEOUT_MS, tailOf, type Session } from './session.js'
 import type { Item, Table } from './table.js'
 
 export interface AntiEntropyHost {
@@ -52,6 +52,7 @@ export class AntiEntropy {
   #waiters: Array<() => void> = []
   /** Reconciliations opened while learning (`#learning`), to answer after. */
   #later: Array<() => void> = []
+  #laterTimer: TimerHandle | undefined
   #stopped = false
   sessionsCompleted = 0
   entriesSent = 0
@@ -155,7 +156,7 @@ export class AntiEntropy {
     })
   }
 
-  receive(from: string, message: SyncMessage): void {
+  receive(from: string, message: SyncMessage, waited = false): void {
     if (this.#stopped) return
     // A new reconciliation while the whole table is arriving from another peer: answered after it.
     // (A peer's 'retrieve' is answered at once with what is here: that waits for nothing, so no
@@ -166,9 +167,11 @@ export class AntiEntropy {
       return
     }
     // One while this node is still learning from another peer: answered once that is merged, so
-    // that it finds the table as it will be instead of teaching what is already on its way.
-    if (opens && this.#learning(from)) {
-      this.#later.push(() => this.#host.port.peers.includes(from) && this.receive(from, message))
+    // that it finds the table as it will be instead of teaching what is already on its way; or
+    // after LEARNING_WAIT_MS at most (a session that stalls must not hold up the others).
+    if (opens && !waited && this.#learning(from)) {
+      this.#later.push(() => this.#host.port.peers.includes(from) && this.receive(from, message, true))
+      this.#laterTimer ??= this.#host.clock.setTimeout(() => this.#answerLater(true), LEARNING_WAIT_MS)
       return
     }
     switch (message.kind) {
@@ -269,9 +272,11 @@ export class AntiEntropy {
     return false
   }
 
-  /** Answers the reconciliations put off while learning, once nothing more is on its way. */
-  #answerLater(): void {
-    if (this.#later.length === 0 || this.#learning('')) return
+  /** Answers the reconciliations put off while learning, once nothing more is on its way (or `now`). */
+  #answerLater(now = false): void {
+    if (this.#later.length === 0 || (!now && this.#learning(''))) return
+    this.#host.clock.clearTimeout(this.#laterTimer)
+    this.#laterTimer = undefined
     const later = this.#later
     this.#later = []
     for (const go of later) go()
@@ -316,6 +321,7 @@ export class AntiEntropy {
   stop(): void {
     this.#stopped = true
     this.#later = []
+    this.#host.clock.clearTimeout(this.#laterTimer)
     for (const k of [...this.#sessions.keys()]) this.#drop(k)
     this.#gate.release()
   }
@@ -364,7 +370,13 @@ export class AntiEntropy {
           const items: unknown[] = publicKeys === undefined ? [columns] : [columns, publicKeys]
           if (groups.size > 0) {
             items[1] ??= []
-            items.push(groups.items())
+            try {
+              items.push(groups.items())
+            } catch (err: unknown) {
+              // A group this node cannot prove: that batch is skipped, said, and the rest go on.
+              this.#host.report(new SyncError('INVALID_WRITE', `a state-transfer batch for ${session.peer} was not sent`, { cause: err }))
+              continue
+            }
           }
           await this.#host.port.direct(session.peer, F.store, ...items)
         }

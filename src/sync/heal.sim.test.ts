@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { SimNetwork } from '../testing/sim-network.js'
+import { simMeshNode } from '../testing/sim-mesh.js'
 import { simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
+import { SYNC_FLAGS as F } from './messages.js'
+import { RbsrSession, RbsrStore } from './rbsr.js'
+import { LEARNING_WAIT_MS } from './session.js'
 
 // What a heal costs (docs/protocol.md, "Anti-entropy"): a node learning from one peer answers
 // another's reconciliation after, and the sessions of a heal carry the writes made apart, not
@@ -41,6 +45,29 @@ describe('a heal', () => {
     await sim.runFor(5_000)
     // Both neighbours open a reconciliation with x at once and both hold the 60 keys x lacks.
     expect(x.table.syncStats.entriesReceived - received).toBe(60)
+  })
+
+  it('a peer that stalls its session holds up another\'s for LEARNING_WAIT_MS at most', async () => {
+    const sim = new SimNetwork({ seed: SEED, latency: { min: 10, max: 10 }, startTime: START })
+    // Two nodes not linked yet; y, the smaller id, will open the reconciliation on their link.
+    const [y, x] = [await node(sim, []), await node(sim, [])].sort((a, b) => (a.id < b.id ? -1 : 1)) as [SimSyncNode, SimSyncNode]
+    const want = keys(0, 30, 'y')
+    await y.table.update(want)
+    await x.table.set('own', 'x') // not an empty table: that one takes a whole table from one peer alone
+    // A node speaking the sync protocol by hand opens a reconciliation with x and never goes on.
+    const staller = await simMeshNode(sim, [x.id], {}, false, undefined, 'sync1')
+    const port = staller.socket.register({ name: 'sync', claims: [{ route: 'whisper', sub: F.reconcile }], onMessage: () => {} })
+    expect(await sim.runUntil(() => staller.socket.peers.includes(x.id))).toBe(true)
+    await sim.runFor(1_000)
+    const items = Array.from({ length: 100 }, (_, i) => ({ time: START + i, id: new Uint8Array(16).fill(i) }))
+    await port.direct(x.id, F.reconcile, 7, new RbsrSession(new RbsrStore(items), 'initiator').initiate())
+    await sim.runFor(100)
+    const t0 = sim.now()
+    void y.table.connect(x.id)
+    expect(await sim.runUntil(() => holds(x, want))).toBe(true)
+    // x answered y once its wait ran out (the stalled session stays open until SESSION_TIMEOUT_MS).
+    expect(sim.now() - t0).toBeGreaterThanOrEqual(LEARNING_WAIT_MS)
+    expect(sim.now() - t0).toBeLessThan(LEARNING_WAIT_MS + 1_000)
   })
 
   it('after a partition, the halves send each other the writes made apart: a few times what each node lacked', async () => {

@@ -26,6 +26,12 @@ export interface Session {
 /** A session not complete by then is dropped (the peer stalled or misbehaves); a later one starts afresh. */
 export const SESSION_TIMEOUT_MS = 120_000
 
+/**
+ * A reconciliation a neighbour opens while another session may still bring entries waits for it
+ * at most this long: a peer that stalls its session must not hold up the node's others.
+ */
+export const LEARNING_WAIT_MS = 2_000
+
 /** A session gets at most this many reconciliation messages (a hostile peer could keep one going forever). */
 export const MAX_ROUNDS = 256
 
