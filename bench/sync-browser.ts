@@ -189,6 +189,8 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
     const other = (i: number): number[] => changes[1 - half(i)]!
     const split0 = Date.now()
     await Promise.all([run(nodes[0]!.page, 'change', changes[0], 1), run(nodes[HALF]!.page, 'change', changes[1], 1)])
+    step = 'changes while split'
+    awaited = { want: { n: KEYS, changed: [...changes[0], ...changes[1]] }, only: [...changes[0], ...changes[1]] }
     await Promise.all(nodes.map((n, i) => run(n.page, 'waitFor', { n: KEYS, changed: own(i) }, own(i))))
     r.splitMs = Date.now() - split0
     const leaked = await Promise.all(nodes.map((n, i) => run(n.page, 'matching', { n: KEYS, changed: other(i) }, other(i))))
