@@ -90,7 +90,7 @@ function buildScopes(d: Defaults): { heading: RegExp; columns: Record<string, Sc
       ...fromObject(d.SEEN_CACHE_DEFAULTS, 'SEEN_CACHE_DEFAULTS', 'seenCache.'),
       maxFrameBytes: { value: d.FRAME_DEFAULTS.maxFrameBytes, from: 'FRAME_DEFAULTS.maxFrameBytes' },
       dialTimeoutMs: { value: d.WEBRTC_TRANSPORT_DEFAULTS.dialTimeoutMs, from: 'WEBRTC_TRANSPORT_DEFAULTS.dialTimeoutMs' },
-      compressions: { value: `[${entry.SUPPORTED_COMPRESSIONS.map(compressionName).join(', ')}]`, from: 'SUPPORTED_COMPRESSIONS' },
+      compressions: { value: `[${entry.DEFAULT_COMPRESSIONS.map(compressionName).join(', ')}]`, from: 'DEFAULT_COMPRESSIONS' },
       ...fromObject(d.WEBRTC_NETWORK_DEFAULTS, 'WEBRTC_NETWORK_DEFAULTS'),
     },
     unchecked: ['signaling', 'iceServers', 'identity', 'wrtc', 'WebSocket'],

@@ -18,6 +18,7 @@ export const WIRE_ERROR_CODES = [
   'INVALID_PAYLOAD',
   'INVALID_BASE58',
   'UNKNOWN_COMPRESSION',
+  'STREAM_BROKEN',
 ] as const
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number]
 

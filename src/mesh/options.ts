@@ -1,5 +1,5 @@
 import { MeshError } from '../errors.js'
-import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
+import { DEFAULT_COMPRESSIONS } from '../wire/compression.js'
 import { FRAME_DEFAULTS } from '../wire/frame.js'
 import type { Identity, IdentityKeyPair } from '../wire/identity.js'
 import type { SeenCacheLimits } from './seen-cache.js'
@@ -111,7 +111,7 @@ export type ResolvedMeshOptions = MeshDefaults & {
 
 /** Fills defaults and checks values; throws INVALID_ARGUMENT naming the bad option. */
 export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
-  const resolved: ResolvedMeshOptions = { ...MESH_DEFAULTS, compressions: [...SUPPORTED_COMPRESSIONS], seenCache: {}, maxFrameBytes: FRAME_DEFAULTS.maxFrameBytes }
+  const resolved: ResolvedMeshOptions = { ...MESH_DEFAULTS, compressions: [...DEFAULT_COMPRESSIONS], seenCache: {}, maxFrameBytes: FRAME_DEFAULTS.maxFrameBytes }
   const fill = resolved as unknown as Record<string, unknown>
   // An option given (not undefined) replaces its default; the numeric ones must be numbers >= 0.
   for (const [key, value] of Object.entries(options)) {

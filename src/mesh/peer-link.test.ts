@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../testing/fake-clock.js'
 import { createMemoryLinkPair } from '../transport/memory.js'
 import { toHex } from '../util/bytes.js'
-import { syncDigest, type Digest } from '../wire/frame.js'
+import { encodeBody, syncDigest, type Digest } from '../wire/frame.js'
 import type { MeshMessage } from './messages.js'
 import { PeerLink, type PeerLinkContext, type PeerLinkSigning } from './peer-link.js'
 import type { SignatureVerifier } from '../wire/signed.js'
@@ -97,9 +97,12 @@ describe('PeerLink duplicate pre-check', () => {
     await a.send(whisper('first'))
     await expect.poll(() => got).toEqual(['first'])
     const before = hashed
-    // Mark the next frame's id as seen: it must be dropped before any hashing.
-    const frame = a.codec.encode({ type: 0x01, sender: A, time: 1, payload: [0x01, 'again'] })
-    seen.add(toHex(frame.subarray(4, 36)))
+    // Mark the next frame's id as seen: it must be dropped before any hashing (after its lane's
+    // deflate stream gave the id back).
+    const body = encodeBody({ type: 0x01, sender: A, time: 1, payload: [0x01, 'again'] })
+    seen.add(toHex(body.subarray(0, 32)))
+    const frame = a.codec.frame(body)
+    expect(frame[0]! & 0x80).toBe(0x80) // a stream frame: the id is not in the clear
     await a.link.send(frame)
     await a.send(whisper('third'))
     await expect.poll(() => got).toEqual(['first', 'third'])
@@ -151,6 +154,39 @@ describe('PeerLink in the signed mode', () => {
     expect(got).toEqual([]) // 'one' still unanswered: nothing overtakes it
     held[0]!(true)
     await expect.poll(() => got).toEqual(['one', 'two', 'three'])
+    await Promise.all([a.close(), b.close()])
+  })
+})
+
+describe('PeerLink over the deflate stream', () => {
+  it('a piece that does not continue the stream closes the link at once (BAD_FRAME, STREAM_BROKEN)', async () => {
+    const [a, b] = await pair(syncDigest, syncDigest)
+    expect(a.codec.sendMethod).toBe(0x14)
+    const closed = new Promise<unknown>((resolve) => b.on('closed', resolve))
+    await a.link.send(new Uint8Array([0x80, 0, 0, 4, 0xff, 0xff, 0xff, 0xff]))
+    expect(await closed).toMatchObject({ code: 'BAD_FRAME', cause: { code: 'STREAM_BROKEN' } })
+  })
+
+  it('a frame dropped over the rate limit is still inflated: the frames after it decode', async () => {
+    const [la, lb] = createMemoryLinkPair()
+    const clock = new FakeClock()
+    const a = new PeerLink(la, true, context(A, syncDigest))
+    const b = new PeerLink(lb, false, { ...context(B, syncDigest), clock, maxMessagesPerSecond: 4, rateLimitGraceMs: 60_000 })
+    const ready = Promise.all([a, b].map((p) => new Promise<void>((resolve) => p.on('ready', resolve))))
+    a.start()
+    b.start()
+    await ready
+    const got: unknown[] = []
+    let dropped = 0
+    b.on('message', (m) => m.kind === 'whisper' && got.push(m.payload[0]))
+    b.on('dropped', () => dropped++)
+    for (let i = 0; i < 8; i++) await a.send(whisper(`burst ${i}`))
+    await expect.poll(() => got.length + dropped).toBe(8)
+    expect(dropped).toBeGreaterThan(0)
+    clock.advance(10_000)
+    await a.send(whisper('after the burst'))
+    await expect.poll(() => got.at(-1)).toBe('after the burst')
+    expect(b.state).toBe('ready')
     await Promise.all([a.close(), b.close()])
   })
 })

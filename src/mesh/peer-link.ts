@@ -137,13 +137,13 @@ export class PeerLink {
   send(message: MeshMessage): Promise<void> {
     const packed = this.codec.pack(meshFrame(message, this.#ctx.localId, Math.floor(this.#ctx.clock.now() / 1000)))
     const variant = message.kind === 'handshake' ? '0.7' : this.codec.variant
-    if (isControl(message)) return this.#write(this.codec.frame(bodyOf(packed, undefined, variant) as Uint8Array), true)
+    if (isControl(message)) return this.#write(this.codec.frame(bodyOf(packed, undefined, variant) as Uint8Array, undefined, true), true)
     return this.#outbound.run(() => andThen(bodyOf(packed, this.#ctx.digest, variant), (body) => this.#write(this.codec.frame(body), false)))
   }
 
   /** Relays a message body (ID || P) unchanged; resolves when the link accepted it. `shared`: see FrameCodec.frame. */
   forward(body: Uint8Array, urgent = false, shared?: { raw?: Uint8Array }): Promise<void> {
-    const frame = this.codec.frame(body, shared)
+    const frame = this.codec.frame(body, shared, urgent)
     return this.#write(frame, urgent)
   }
 
@@ -167,16 +167,26 @@ export class PeerLink {
     return this.link.close()
   }
 
-  #onBytes(bytes: Uint8Array): void {
+  #onBytes(received: Uint8Array): void {
     if (this.#open === 'closed') return
     const now = this.#ctx.clock.now()
     this.lastHeard = now
     this.arrived.frames++
-    this.arrived.bytes += bytes.length
+    this.arrived.bytes += received.length
+    // A deflate-stream frame is inflated first, in arrival order, even if it is then dropped:
+    // every later frame of its lane refers to it. A piece that does not inflate ends the link.
+    let bytes: Uint8Array
+    try {
+      bytes = this.codec.unstream(received)
+    } catch (err: unknown) {
+      return this.#onBadFrame(err)
+    }
     if (!this.#admit(now)) return
     if (this.#open === 'ready' && bytes.length > LEN_BYTES + ID_BYTES && this.#ctx.seenBefore(bytes.subarray(LEN_BYTES, LEN_BYTES + ID_BYTES))) return
     const signing = this.#ctx.signing
-    if (signing !== undefined && this.#open === 'ready') return this.#onSignedBytes(signing, bytes)
+    // A frame of the deflate stream that does not decode means the stream is off: nothing after it can be trusted to.
+    const streamed = bytes !== received
+    if (signing !== undefined && this.#open === 'ready') return this.#onSignedBytes(signing, bytes, streamed)
     // Decoded in arrival order; synchronously unless a digest or a signature check answers later.
     // Decoding errors are the peer's (bad frames); errors of our own listeners propagate.
     this.#inbound.push(() => {
@@ -186,12 +196,12 @@ export class PeerLink {
         // read each other's and part with SUBNET_MISMATCH instead of a timeout.
         decoded = this.codec.decodeWith(bytes, this.#ctx.digest, this.state === 'handshaking' ? '0.7' : this.codec.variant)
       } catch (err: unknown) {
-        return this.#onBadFrame(err)
+        return this.#onBadFrame(err, streamed)
       }
       if (!isPromise(decoded)) return this.#onFrame(decoded)
       return decoded.then(
         (frame) => this.#onFrame(frame),
-        (err: unknown) => this.#onBadFrame(err),
+        (err: unknown) => this.#onBadFrame(err, streamed),
       )
     })
   }
@@ -201,7 +211,7 @@ export class PeerLink {
    * that the checks of consecutive frames run side by side (WebCrypto's threads), while what they
    * found is still acted on in arrival order.
    */
-  #onSignedBytes(signing: PeerLinkSigning, bytes: Uint8Array): void {
+  #onSignedBytes(signing: PeerLinkSigning, bytes: Uint8Array, streamed: boolean): void {
     type Checked = { frame: DecodedFrame; signatureOk: MaybePromise<boolean> | undefined } | { error: unknown }
     const check = (frame: DecodedFrame): Checked => {
       const auth = frame.auth
@@ -217,7 +227,7 @@ export class PeerLink {
     }
     this.#inbound.push(() =>
       andThen(checked, (c) => {
-        if ('error' in c) return this.#onBadFrame(c.error)
+        if ('error' in c) return this.#onBadFrame(c.error, streamed)
         return this.#onFrame(c.frame, c.signatureOk)
       }),
     )
@@ -278,7 +288,8 @@ export class PeerLink {
   }
 
   /** A frame dropped with blame: `err` is a WireError (malformed) or a MeshError (FORGED). */
-  #onBadFrame(err: unknown): void {
+  /** `fatal`: close the link whatever the count (a frame that came through the deflate stream). */
+  #onBadFrame(err: unknown, fatal = false): void {
     if (this.#open === 'closed') return
     const cause = err instanceof WireError ? err : undefined
     const bad =
@@ -288,9 +299,10 @@ export class PeerLink {
             cause: err,
             peerId: this.remoteId,
           })
-    // Policy (docs/LIMITS.md): an oversize frame closes the link at once; other bad frames are
-    // dropped and counted, and the link is closed past maxBadFrames.
-    if (cause?.code === 'FRAME_TOO_LARGE' || ++this.#badFrames > this.#ctx.maxBadFrames) return this.fail(bad)
+    // Policy (docs/LIMITS.md): an oversize frame, or a broken deflate stream (a piece that does not
+    // inflate, or inflates into a bad frame: nothing after it can be read), closes the link at
+    // once; other bad frames are dropped and counted, and the link is closed past maxBadFrames.
+    if ((fatal && cause !== undefined) || cause?.code === 'FRAME_TOO_LARGE' || cause?.code === 'STREAM_BROKEN' || ++this.#badFrames > this.#ctx.maxBadFrames) return this.fail(bad)
     this.#events.emit('bad-frame', bad)
   }
 

@@ -2,7 +2,7 @@ import { decodeMeshMessage } from '../mesh/messages.js'
 import { meshRegistry } from './mesh-registry.js'
 import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
-import { decodeFrame } from '../wire/frame.js'
+import { decodeFrame, encodeBody } from '../wire/frame.js'
 import { SignatureVerifier, signingInput } from '../wire/signed.js'
 import { andThen } from '../util/serial.js'
 import { SIGNED_FUZZ_PROTOCOL_ID } from './fuzz-signed.js'
@@ -29,12 +29,47 @@ export const TIGHT_LIMITS: FrameCodecOptions = { maxFrameBytes: 2_048, maxItems:
  * with default bounds ('codec') or TIGHT_LIMITS ('codec-tight').
  */
 export function codecTarget(tight = false): FuzzTarget {
-  const codec = new FrameCodec(tight ? TIGHT_LIMITS : {})
+  const codec = new FrameCodec({ compressions: SUPPORTED_COMPRESSIONS, ...(tight ? TIGHT_LIMITS : {}) })
   codec.setRemoteCompressions([...SUPPORTED_COMPRESSIONS])
   return {
     name: tight ? 'codec-tight' : 'codec',
     run(bytes) {
       codec.decode(bytes)
+    },
+  }
+}
+
+/**
+ * A link's deflate stream (stream.ts) in mid-flow: per input, a fresh codec pair first passes two
+ * valid stream frames (one per lane), so the input meets an inflater with history behind it. Half
+ * the inputs go as they are, LEN's top bits naming a lane and LEN set to their length; the other
+ * half are framed by the sender as a body (a valid piece), then one bit of the piece is flipped
+ * (or none), to reach what inflates into bad frames. Outcomes: 'ok', STREAM_BROKEN,
+ * FRAME_TOO_LARGE and the frame codes.
+ */
+export function codecStreamTarget(): FuzzTarget {
+  const msg = { type: 0x02, sender: '2'.repeat(66), time: 1_500_000_000, payload: [0x14, 7, new Uint8Array(40).fill(9), 'abc'.repeat(40)] }
+  return {
+    name: 'codec-stream',
+    run(bytes) {
+      if (bytes.length < 4) return 'short'
+      const [sender, receiver] = [new FrameCodec(), new FrameCodec()]
+      sender.setRemoteCompressions(receiver.local)
+      receiver.setRemoteCompressions(sender.local)
+      receiver.decode(sender.encode(msg))
+      receiver.decode(sender.frame(encodeBody(msg), undefined, true))
+      const urgent = (bytes[0]! & 0x80) !== 0
+      let frame: Uint8Array
+      if ((bytes[0]! & 0x40) === 0) {
+        frame = bytes.slice()
+        new DataView(frame.buffer).setUint32(0, ((urgent ? 0x4000_0000 : 0x8000_0000) | (frame.length - 4)) >>> 0, false)
+      } else {
+        frame = sender.frame(bytes.subarray(4), undefined, urgent).slice()
+        const bit = bytes[1]! * 256 + bytes[2]!
+        if (bit < (frame.length - 4) * 8) frame[4 + (bit >> 3)]! ^= 1 << (bit & 7)
+      }
+      receiver.decode(frame)
+      return 'ok'
     },
   }
 }
@@ -70,5 +105,5 @@ export function signedFrameTarget(): FuzzTarget {
 
 /** The decoder targets, fresh. */
 export function decoderTargets(): FuzzTarget[] {
-  return [frameTarget, codecTarget(), codecTarget(true), meshMessageTarget, signedFrameTarget()]
+  return [frameTarget, codecTarget(), codecTarget(true), codecStreamTarget(), meshMessageTarget, signedFrameTarget()]
 }

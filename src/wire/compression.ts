@@ -1,9 +1,19 @@
 import { Inflate, deflate, gzip } from 'pako'
 import { WireError } from '../errors.js'
+import { concatBytes } from '../util/bytes.js'
 import { COMPRESSION } from './flags.js'
 
-/** The methods this library implements, in its default order of preference. */
+/** The per-frame methods this library implements (`compress`/`decompress`), in its order of preference. */
 export const SUPPORTED_COMPRESSIONS: readonly number[] = [COMPRESSION.zlib, COMPRESSION.gzip]
+
+/**
+ * A link's default preference list: the deflate stream where the peer has it (ours, stream.ts),
+ * else 0.7's per-frame zlib, then gzip.
+ */
+export const DEFAULT_COMPRESSIONS: readonly number[] = [COMPRESSION.deflateStream, ...SUPPORTED_COMPRESSIONS]
+
+/** Whether `method` compresses one frame alone (every supported one but the stream). */
+export const isPerFrame = (method: number): boolean => method !== COMPRESSION.deflateStream
 
 /**
  * Bodies shorter than this are sent raw even when a method is negotiated: below it deflate
@@ -12,7 +22,7 @@ export const SUPPORTED_COMPRESSIONS: readonly number[] = [COMPRESSION.zlib, COMP
 export const DEFAULT_MIN_COMPRESS_BYTES = 512
 
 export function isSupportedCompression(method: number): boolean {
-  return SUPPORTED_COMPRESSIONS.includes(method)
+  return DEFAULT_COMPRESSIONS.includes(method)
 }
 
 /** Keeps the supported methods of a peer's (untrusted) list, in its order, without repeats. */
@@ -83,12 +93,5 @@ export function decompress(method: number, data: Uint8Array, maxBytes: number): 
   inflator.onEnd = () => {}
   inflator.push(data, true)
   if (inflator.err !== 0 || !inflator.ended) return undefined
-  if (chunks.length === 1) return chunks[0]
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const c of chunks) {
-    out.set(c, offset)
-    offset += c.length
-  }
-  return out
+  return chunks.length === 1 ? chunks[0]! : concatBytes(...chunks)
 }

@@ -30,12 +30,16 @@ export type Flag = (typeof FLAGS)[FlagName]
 /** Highest flag value reserved for the protocol; application flags are above it. */
 export const RESERVED_FLAG_MAX = 0x2f
 
-/** Compression method flags of 0.7. Only zlib and gzip are implemented in browsers. */
+/**
+ * Compression method flags: 0.7's (only zlib and gzip are implemented in browsers), and ours,
+ * `deflateStream` (deflate with context takeover, stream.ts), which 0.7 nodes do not list.
+ */
 export const COMPRESSION = {
   bz2: 0x10,
   gzip: 0x11,
   lzma: 0x12,
   zlib: 0x13,
+  deflateStream: 0x14,
   snappy: 0x20,
 } as const
 export type CompressionName = keyof typeof COMPRESSION

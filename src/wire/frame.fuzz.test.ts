@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { WireError } from '../errors.js'
 import { wireCorpus } from '../testing/fuzz-corpus.js'
 import { signedCorpus } from '../testing/fuzz-signed.js'
-import { codecTarget, frameTarget, signedFrameTarget } from '../testing/fuzz-targets.js'
+import { codecStreamTarget, codecTarget, frameTarget, signedFrameTarget } from '../testing/fuzz-targets.js'
 import { fuzzInput, isNamedError, runFuzz, type FuzzReport, type FuzzTarget } from '../testing/fuzz.js'
 import { ID_BYTES, LEN_BYTES } from './frame.js'
 
@@ -37,6 +37,13 @@ describe('fuzz: frame decoder', () => {
     const report = await runFuzz(codecTarget(true), corpus, { seed: SEED + 3, count: 4_000 })
     expect(verdict(report)).toEqual(clean)
     for (const code of ['ok', 'FRAME_TOO_LARGE', 'FRAME_TOO_MANY_ITEMS', 'FRAME_TOO_DEEP']) expect(report.outcomes.get(code) ?? 0, code).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('a deflate stream in mid-flow fed hostile pieces: 4 000 inputs, only named errors, no hangs', async () => {
+    const report = await runFuzz(codecStreamTarget(), corpus, { seed: SEED + 5, count: 4_000 })
+    expect(verdict(report)).toEqual(clean)
+    // Mostly bytes that are no deflate at all; some inflate, into frames refused further on (or whole).
+    for (const code of ['STREAM_BROKEN', 'FRAME_CHECKSUM']) expect(report.outcomes.get(code) ?? 0, code).toBeGreaterThan(0)
   }, 60_000)
 
   it('the signed variant, then key and signature checks: 5 000 inputs, only named errors, every K outcome reached', async () => {

@@ -49,6 +49,7 @@ export type { VerifierOptions } from './signed.js'
 export type { WireValue, PayloadLimits } from './payload.js'
 export {
   SUPPORTED_COMPRESSIONS,
+  DEFAULT_COMPRESSIONS,
   DEFAULT_MIN_COMPRESS_BYTES,
   compress,
   decompress,
