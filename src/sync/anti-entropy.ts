@@ -8,6 +8,7 @@ import { SYNC_FLAGS as F, type SyncMessage } from './messages.js'
 import { NewcomerGate } from './newcomer-gate.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
 import { LEARNING_WAIT_MS, MAX_ROUNDS, mayBringEntries, SESSION_TIMEOUT_MS, tailOf, type Session } from './session.js'
+import { SPREAD_DELAY_MS, SpreadPlan } from './spread.js'
 import type { Item, Table } from './table.js'
 
 export interface AntiEntropyHost {
@@ -45,8 +46,9 @@ export class AntiEntropy {
   readonly #reconciled = new Set<string>()
   /** Per peer: its entries being merged (the signed mode checks signatures first). */
   readonly #merging = new Map<string, Promise<void>>()
-  /** Peers that taught this node something, to pass on to the others once their session ends. */
-  readonly #teachers = new Set<string>()
+  /** Which neighbours may lack what others taught this node (spread.ts), and the wait before telling them. */
+  readonly #spread = new SpreadPlan()
+  #spreadTimer: TimerHandle | undefined
   /** A newcomer takes the whole table from one neighbour; its other sessions wait. */
   readonly #gate: NewcomerGate<Session>
   #waiters: Array<() => void> = []
@@ -93,7 +95,7 @@ export class AntiEntropy {
 
   peerLeft(id: string): void {
     this.#reconciled.delete(id)
-    this.#teachers.delete(id)
+    this.#spread.left(id)
     this.#merging.delete(id)
     for (const [k, s] of this.#sessions) if (s.peer === id) this.#drop(k)
     this.#gate.left(id)
@@ -203,7 +205,7 @@ export class AntiEntropy {
     const k = `${peer} ${sid}`
     let ended!: (complete: boolean) => void
     const done = new Promise<boolean>((resolve) => (ended = resolve))
-    const session: Session = { peer, sid, role, rbsr, sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, differed: true, done }
+    const session: Session = { peer, sid, role, rbsr, began: this.#host.clock.now(), sending: Promise.resolve(), sent: 0, doneSent: false, doneReceived: false, rounds: 0, timer: undefined, ended, complete: false, differed: true, done }
     session.timer = this.#host.clock.setTimeout(() => {
       if (this.#sessions.get(k) === session) this.#drop(k)
     }, SESSION_TIMEOUT_MS)
@@ -284,7 +286,20 @@ export class AntiEntropy {
 
   /** Entries from `peer` changed this node's table: once its session ends, reconcile with the other neighbours. */
   learnedFrom(peer: string): void {
-    this.#teachers.add(peer)
+    this.#spread.learnt(peer, this.#host.clock.now())
+  }
+
+  /**
+   * Reconciles, after SPREAD_DELAY_MS to twice that, with the neighbours that may lack what others
+   * taught this node (spread.ts); not while a session may still bring entries (its end calls again).
+   */
+  #spreadSoon(): void {
+    if (this.#spreadTimer !== undefined || this.#spread.due(this.#host.port.peers).length === 0) return
+    this.#spreadTimer = this.#host.clock.setTimeout(() => {
+      this.#spreadTimer = undefined
+      if (this.#stopped || this.#learning('')) return
+      for (const p of this.#spread.due(this.#host.port.peers)) if (!this.busy(p)) void this.start(p, { spread: true })
+    }, SPREAD_DELAY_MS * (1 + this.#host.random()))
   }
 
   #keysOf(ids: Iterable<Uint8Array>): string[] {
@@ -322,6 +337,7 @@ export class AntiEntropy {
     this.#stopped = true
     this.#later = []
     this.#host.clock.clearTimeout(this.#laterTimer)
+    this.#host.clock.clearTimeout(this.#spreadTimer)
     for (const k of [...this.#sessions.keys()]) this.#drop(k)
     this.#gate.release()
   }
@@ -332,11 +348,10 @@ export class AntiEntropy {
     session.complete = true
     session.ended(true)
     this.#drop(k)
-    // Pass on what this session taught: the other neighbours may lack it too (a heal, a newcomer's
+    // Pass on what sessions taught: the other neighbours may lack it too (a heal, a newcomer's
     // writes), and a flood never carries writes learned by anti-entropy.
-    if (this.#teachers.delete(session.peer)) {
-      for (const p of this.#host.port.peers) if (p !== session.peer && !this.busy(p)) void this.start(p, { spread: true })
-    }
+    this.#spread.synced(session.peer, session.began)
+    this.#spreadSoon()
     this.sessionsCompleted++
     if (session.rbsr?.whole !== false) {
       this.#reconciled.add(session.peer)

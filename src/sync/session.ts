@@ -7,6 +7,8 @@ export interface Session {
   readonly sid: number
   readonly role: 'initiator' | 'responder'
   readonly rbsr: RbsrSession | undefined
+  /** When it opened here (its snapshot of the table is from then). */
+  readonly began: number
   /** Our sends, in order (entries, then our 'retrieved'). */
   sending: Promise<void>
   sent: number
