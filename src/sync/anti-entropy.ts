@@ -291,10 +291,11 @@ export class AntiEntropy {
 
   /**
    * Reconciles, after SPREAD_DELAY_MS to twice that, with the neighbours that may lack what others
-   * taught this node (spread.ts); not while a session may still bring entries (its end calls again).
+   * taught this node (spread.ts); not while a session may still bring entries (its end, or its
+   * drop, calls again).
    */
   #spreadSoon(): void {
-    if (this.#spreadTimer !== undefined || this.#spread.due(this.#host.port.peers).length === 0) return
+    if (this.#stopped || this.#spreadTimer !== undefined || this.#spread.due(this.#host.port.peers).length === 0) return
     this.#spreadTimer = this.#host.clock.setTimeout(() => {
       this.#spreadTimer = undefined
       if (this.#stopped || this.#learning('')) return
@@ -326,6 +327,7 @@ export class AntiEntropy {
     this.#sessions.delete(k)
     session.ended(false)
     this.#answerLater()
+    this.#spreadSoon() // a spread put off while this session might still teach goes now
     if (!this.#gate.carries(session)) return
     // Its newest items are here; its session of the whole set follows at once.
     if (session.complete && session.rbsr?.whole === false && !this.#stopped) this.#gate.expectWhole(session.peer)

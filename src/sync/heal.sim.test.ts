@@ -5,6 +5,7 @@ import { simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
 import { SYNC_FLAGS as F } from './messages.js'
 import { RbsrSession, RbsrStore } from './rbsr.js'
 import { LEARNING_WAIT_MS } from './session.js'
+import type { SyncOptions } from './sync-socket.js'
 
 // What a heal costs (docs/protocol.md, "Anti-entropy"): a node learning from one peer answers
 // another's reconciliation after, and the sessions of a heal carry the writes made apart, not
@@ -12,8 +13,8 @@ import { LEARNING_WAIT_MS } from './session.js'
 const SEED = Number(process.env.SEED ?? 20261207)
 const START = 1_800_000_000_000
 
-async function node(sim: SimNetwork, bootstrap: string[]): Promise<SimSyncNode> {
-  const n = await simSyncNode(sim, bootstrap)
+async function node(sim: SimNetwork, bootstrap: string[], options: SyncOptions = {}): Promise<SimSyncNode> {
+  const n = await simSyncNode(sim, bootstrap, options)
   let up = false
   void n.table.ready().then(() => (up = true))
   expect(await sim.runUntil(() => up)).toBe(true)
@@ -110,5 +111,27 @@ describe('a heal', () => {
     expect(entries).toBeLessThanOrEqual(160 * 1.25)
     const lacked = 8 * 20 * 35
     expect(bytes / lacked).toBeLessThan(6)
+  })
+
+  it('what a session taught before its peer died goes on to the other neighbours (not at the next periodic round)', async () => {
+    const sim = new SimNetwork({ seed: SEED, latency: { min: 5, max: 5 }, startTime: START })
+    const quick = { keepaliveMs: 300, peerTimeoutMs: 1_000 }
+    const x = await node(sim, [], quick)
+    const n = await node(sim, [x.id], quick)
+    const t = await node(sim, [], quick)
+    await x.table.set('base', 'shared')
+    expect(await sim.runUntil(() => n.table.get('base') === 'shared')).toBe(true)
+    for (let i = 0; i < 3; i++) await t.table.update(keys(i * 1_000, 1_000, 't'))
+    await sim.runFor(1_000)
+    // t teaches x in batches; t dies after the first has been merged, before its session ends.
+    void t.table.connect(x.id)
+    expect(await sim.runUntil(() => x.table.size > 1 && x.table.size < 3_001)).toBe(true)
+    sim.kill(t.id)
+    expect(await sim.runUntil(() => !x.table.peers.includes(t.id))).toBe(true)
+    const partial = x.table.size
+    expect(partial).toBeLessThan(3_001)
+    // Well before x's next periodic round (antiEntropyMs, 30 s): n has what x learnt.
+    await sim.runFor(3_000)
+    expect(n.table.size).toBe(partial)
   })
 })
