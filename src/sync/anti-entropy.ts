@@ -284,15 +284,14 @@ export class AntiEntropy {
     for (const go of later) go()
   }
 
-  /** Entries from `peer` changed this node's table: once its session ends, reconcile with the other neighbours. */
+  /** Entries from `peer` changed this node's table: to pass on (#spreadSoon). */
   learnedFrom(peer: string): void {
     this.#spread.learnt(peer, this.#host.clock.now())
   }
 
   /**
-   * Reconciles, after SPREAD_DELAY_MS to twice that, with the neighbours that may lack what others
-   * taught this node (spread.ts); not while a session may still bring entries (its end, or its
-   * drop, calls again).
+   * After SPREAD_DELAY_MS to twice that, reconciles with the neighbours that may lack what others
+   * taught this node (spread.ts), unless a session may still bring entries (its end calls again).
    */
   #spreadSoon(): void {
     if (this.#stopped || this.#spreadTimer !== undefined || this.#spread.due(this.#host.port.peers).length === 0) return
@@ -327,7 +326,7 @@ export class AntiEntropy {
     this.#sessions.delete(k)
     session.ended(false)
     this.#answerLater()
-    this.#spreadSoon() // a spread put off while this session might still teach goes now
+    this.#spreadSoon()
     if (!this.#gate.carries(session)) return
     // Its newest items are here; its session of the whole set follows at once.
     if (session.complete && session.rbsr?.whole === false && !this.#stopped) this.#gate.expectWhole(session.peer)
@@ -349,11 +348,9 @@ export class AntiEntropy {
     if (!session.doneSent || !session.doneReceived || this.#sessions.get(k) !== session) return
     session.complete = true
     session.ended(true)
-    this.#drop(k)
-    // Pass on what sessions taught: the other neighbours may lack it too (a heal, a newcomer's
-    // writes), and a flood never carries writes learned by anti-entropy.
+    // What sessions taught goes on to the neighbours that may lack it (#drop: #spreadSoon).
     this.#spread.synced(session.peer, session.began)
-    this.#spreadSoon()
+    this.#drop(k)
     this.sessionsCompleted++
     if (session.rbsr?.whole !== false) {
       this.#reconciled.add(session.peer)
