@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { frameMessage } from '../testing/arbitraries.js'
+import { codecPair } from '../testing/codec-pair.js'
 import {
   COMPRESSION,
   DEFAULT_MIN_COMPRESS_BYTES,
@@ -42,13 +43,7 @@ describe('negotiation', () => {
 })
 
 describe('FrameCodec: opportunistic compression per link', () => {
-  const pair = (a: number[], b: number[]): [FrameCodec, FrameCodec] => {
-    const x = new FrameCodec({ compressions: a })
-    const y = new FrameCodec({ compressions: b })
-    x.setRemoteCompressions(y.local)
-    y.setRemoteCompressions(x.local)
-    return [x, y]
-  }
+  const pair = codecPair
 
   it('sends raw before the handshake', () => {
     const codec = new FrameCodec()

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { frameMessage } from '../testing/arbitraries.js'
-import { COMPRESSION, DEFAULT_COMPRESSIONS, FrameCodec, SUPPORTED_COMPRESSIONS, decodeFrame, encodeBody, type FrameMessage } from './index.js'
+import { codecPair } from '../testing/codec-pair.js'
+import { COMPRESSION, DEFAULT_COMPRESSIONS, SUPPORTED_COMPRESSIONS, decodeFrame, encodeBody, type FrameMessage } from './index.js'
 import { STREAM_BACKOFF_BYTES } from './codec.js'
 import { InflateLane, LANE_BITS, STREAM_MAX_BODY_BYTES } from './stream.js'
 
@@ -9,13 +10,7 @@ const SENDER = '6VnYj9LjoVLTvU3uPhy4nxm6yv2wEvhaRtGHeV9wwFngWGGqKAzuZ8jK6gFuvq73
 const msg = (...payload: unknown[]): FrameMessage => ({ type: 0x02, sender: SENDER, time: 1_500_000_000, payload: [0x14, ...payload] })
 const laneOf = (frame: Uint8Array): number | undefined => (frame[0]! & 0x80 ? 0 : frame[0]! & 0x40 ? 1 : undefined)
 
-function pair(a: readonly number[] = DEFAULT_COMPRESSIONS, b: readonly number[] = DEFAULT_COMPRESSIONS): [FrameCodec, FrameCodec] {
-  const x = new FrameCodec({ compressions: a })
-  const y = new FrameCodec({ compressions: b })
-  x.setRemoteCompressions(y.local)
-  y.setRemoteCompressions(x.local)
-  return [x, y]
-}
+const pair = codecPair
 
 describe('deflate stream: negotiation', () => {
   it('is ours by default and used only when both ends list it; 0.7 nodes (zlib, gzip) get per-frame zlib', () => {
@@ -119,9 +114,8 @@ describe('deflate stream: hostile input', () => {
   })
 
   it('a piece that inflates past maxFrameBytes: FRAME_TOO_LARGE as soon as it does', () => {
-    const a = new FrameCodec()
-    const b = new FrameCodec({ maxFrameBytes: 4_096 })
-    a.setRemoteCompressions(b.local)
+    const [a] = pair()
+    const [, b] = pair(DEFAULT_COMPRESSIONS, DEFAULT_COMPRESSIONS, { maxFrameBytes: 4_096 })
     b.setRemoteCompressions(a.local)
     const frame = a.encode(msg(new Uint8Array(12_000)))
     expect(frame.length).toBeLessThan(200)
