@@ -53,7 +53,7 @@ test('the same across two separate browser instances', async ({ browser }, info)
   }
 })
 
-test('a Node peer (@roamhq/wrtc) and a browser page connect to each other', async ({ page }, info) => {
+test('a Node peer (@roamhq/wrtc) and a browser page connect to each other, and talk over the deflate stream', async ({ page }, info) => {
   const subnet = uniqueSubnet(info.title)
   const pageId = await openConsumer(page, subnet)
 
@@ -65,10 +65,16 @@ test('a Node peer (@roamhq/wrtc) and a browser page connect to each other', asyn
     const link: Link = await transport.dial(pageId)
     const codec = new FrameCodec()
     const received: string[] = []
+    /** Per frame from the page after its handshake: whether it came as a piece of the deflate stream (LEN's top bits). */
+    const streamed: boolean[] = []
+    let handshook = false
     link.on('message', (bytes) => {
+      if (handshook) streamed.push((bytes[0]! & 0xc0) !== 0)
       const frame = codec.decode(bytes)
-      if (frame.payload[0] === FLAGS.handshake) codec.setRemoteCompressions(frame.payload[1])
-      else received.push(`${frame.sender}: ${String(frame.payload[1])}`)
+      if (frame.payload[0] === FLAGS.handshake) {
+        codec.setRemoteCompressions(frame.payload[1])
+        handshook = true
+      } else received.push(`${frame.sender}: ${String(frame.payload[1])}`)
     })
     const time = Math.floor(Date.now() / 1000)
     await link.send(codec.encode({ type: FLAGS.whisper, sender: identity.id, time, payload: [FLAGS.handshake, [...codec.local]] }))
@@ -76,6 +82,17 @@ test('a Node peer (@roamhq/wrtc) and a browser page connect to each other', asyn
     await expect(page.getByTestId('received')).toContainText(`${identity.id}: hello from node`)
     await say(page, 'hello from the page')
     await expect.poll(() => received).toContain(`${pageId}: hello from the page`)
+    // Both ends listed the deflate stream (0x14): the page (pako in Chromium) sends its frames as
+    // pieces of it, and reads ours.
+    expect(codec.sendMethod).toBe(0x14)
+    expect(streamed.length).toBeGreaterThan(0)
+    expect(streamed.every(Boolean)).toBe(true)
+    for (const text of ['streamed from node', 'and again, against the first']) {
+      const frame = codec.encode({ type: FLAGS.whisper, sender: identity.id, time, payload: [FLAGS.whisper, text] })
+      expect(frame[0]! & 0x80).toBe(0x80)
+      await link.send(frame)
+      await expect(page.getByTestId('received')).toContainText(`${identity.id}: ${text}`)
+    }
   } finally {
     await transport.close()
     await client.close()
