@@ -4,6 +4,7 @@ import { GroupTree } from './group-tree.js'
 import { byGroup, entryBatches, recentPart, unknownPart } from './entry-batches.js'
 import { binaryKey } from '../util/bytes.js'
 import { keyStateDigest, type KeyState } from './key-state.js'
+import { listId } from './rbsr-codec.js'
 import { Table } from './table.js'
 import type { WriteGroup } from './write.js'
 
@@ -54,7 +55,7 @@ describe('entry batches', () => {
   it('a key whose state at the peer is an earlier state of ours goes with the writes after it only', () => {
     const w = (ms: number, value: string) => ({ kind: 'set' as const, stamp: { ms, counter: 0 }, writer: WRITER, value })
     const state: KeyState = { base: undefined, log: [w(1, 'a'), w(2, 'b'), w(3, 'c')] }
-    const peer = (s: KeyState) => new Set([binaryKey(keyStateDigest('k', s))])
+    const peer = (s: KeyState) => new Set([binaryKey(listId(keyStateDigest('k', s)))]) // as the reconciliation listed it
     expect(unknownPart('k', state, peer({ base: undefined, log: state.log.slice(0, 1) })).log).toEqual(state.log.slice(1))
     expect(unknownPart('k', state, peer({ base: undefined, log: state.log.slice(0, 2) })).log).toEqual(state.log.slice(2))
     // Not an earlier state of ours (another key's, or a state that went another way): everything.

@@ -1,5 +1,6 @@
 import { binaryKey } from '../util/bytes.js'
 import { keyStateDigest, type KeyState } from './key-state.js'
+import { listId } from './rbsr-codec.js'
 import { MAX_TRANSFER_WRITES, transferColumns, WireGroups } from './transfer.js'
 import { checkpointItems, MAX_ENTRIES, valueBytes } from './write-codec.js'
 import type { Table } from './table.js'
@@ -19,7 +20,7 @@ export interface EntryBatch {
 /**
  * The keys' states as transferred, cut into batches of about `batchBytes` (msgpack, estimated
  * without encoding), at most MAX_ENTRIES keys, writers and groups and MAX_TRANSFER_WRITES writes
- * each. Keys no longer in the table are left out. `peerStates`: the item ids of the peer's key
+ * each. Keys no longer in the table are left out. `peerStates`: the list ids (rbsr-codec `listId`) of the peer's key
  * states that the reconciliation listed (`binaryKey`); a key whose state there is an earlier
  * state of ours goes with the writes after it only. `since` (a tail session's lower bound): each
  * state goes with its writes at least that new only (`recentPart`).
@@ -61,7 +62,7 @@ export function* entryBatches(table: Table, keys: Iterable<string>, batchBytes: 
  */
 export function unknownPart(key: string, state: KeyState, peerStates: ReadonlySet<string>): KeyState {
   for (let p = state.log.length - 1; p >= 0; p--) {
-    if (peerStates.has(binaryKey(keyStateDigest(key, { base: state.base, log: state.log.slice(0, p) })))) return { base: undefined, log: state.log.slice(p) }
+    if (peerStates.has(binaryKey(listId(keyStateDigest(key, { base: state.base, log: state.log.slice(0, p) }))))) return { base: undefined, log: state.log.slice(p) }
   }
   return state
 }

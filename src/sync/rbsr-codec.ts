@@ -4,9 +4,23 @@
  * boundary for bytes from a peer and throws only RbsrDecodeError.
  */
 
-/** First byte of every message: the layout's version. */
-export const RBSR_VERSION = 0x01
+import { sha256 } from '@noble/hashes/sha2.js'
+
+/** First byte of every message: the layout's version (2: id lists carry 8-byte list ids; 1 carried whole ids). */
+export const RBSR_VERSION = 0x02
 export const RBSR_ID_BYTES = 16
+/** Bytes of each id an `idList` or a `diff` carries: an item's list id, not its whole id. */
+export const RBSR_LIST_ID_BYTES = 8
+
+/**
+ * An item's list id: the first 8 bytes of SHA-256 of its id. Id lists name items within one range
+ * of at most a few dozen, where 64 bits tell them apart (two items of one range share a list id
+ * with odds of about 2^-54); fingerprints and bounds still use whole ids. Hashed rather than cut,
+ * so that ids sharing their first bytes (bounds need only a prefix) still differ here.
+ */
+export function listId(id: Uint8Array): Uint8Array {
+  return sha256(id).subarray(0, RBSR_LIST_ID_BYTES)
+}
 export const RBSR_FINGERPRINT_BYTES = 16
 /** Largest varint value accepted: an encoded time is at most (2^53 - 1) + 1. */
 export const RBSR_MAX_VARINT = 2 ** 53
@@ -52,6 +66,7 @@ export function compareBounds(a: RbsrBound, b: RbsrBound): number {
 export type RbsrRange =
   | { readonly upper: RbsrBound; readonly mode: 'skip' }
   | { readonly upper: RbsrBound; readonly mode: 'fingerprint'; readonly fingerprint: Uint8Array }
+  /** `ids`: list ids (`listId`, 8 bytes) here and in `diff`. */
   | { readonly upper: RbsrBound; readonly mode: 'idList'; readonly ids: readonly Uint8Array[] }
   /** The answer to an idList: `bits` bits, bit i set when the sender lacks the i-th listed id; its own extra ids. */
   | { readonly upper: RbsrBound; readonly mode: 'diff'; readonly bits: number; readonly lacking: Uint8Array; readonly ids: readonly Uint8Array[] }
@@ -143,7 +158,7 @@ export class RbsrWriter {
         return this.raw(r.fingerprint)
       case 'idList':
         this.varint(r.ids.length)
-        for (const id of r.ids) this.raw(id)
+        for (const id of r.ids) this.listId(id)
         return
       case 'diff':
       case 'diffCount':
@@ -151,8 +166,12 @@ export class RbsrWriter {
         this.raw(r.lacking)
         if (r.mode === 'diffCount') return this.varint(r.count)
         this.varint(r.ids.length)
-        for (const id of r.ids) this.raw(id)
+        for (const id of r.ids) this.listId(id)
     }
+  }
+  listId(id: Uint8Array): void {
+    if (id.length !== RBSR_LIST_ID_BYTES) throw new RangeError(`a list id is ${RBSR_LIST_ID_BYTES} bytes, not ${id.length}`)
+    this.raw(id)
   }
 }
 
@@ -266,7 +285,7 @@ class Reader {
   }
   ids(n: number): Uint8Array[] {
     const out: Uint8Array[] = []
-    for (let i = 0; i < n; i++) out.push(this.take(RBSR_ID_BYTES, 'id'))
+    for (let i = 0; i < n; i++) out.push(this.take(RBSR_LIST_ID_BYTES, 'id'))
     return out
   }
   bitmap(what: string): [number, Uint8Array] {
@@ -308,13 +327,13 @@ export function decodeRbsrMessage(bytes: Uint8Array, maxBytes: number): RbsrRang
         ranges.push({ upper, mode, fingerprint: r.take(RBSR_FINGERPRINT_BYTES, 'fingerprint') })
         break
       case 'idList':
-        ranges.push({ upper, mode, ids: r.ids(r.count(RBSR_ID_BYTES, 'id count')) })
+        ranges.push({ upper, mode, ids: r.ids(r.count(RBSR_LIST_ID_BYTES, 'id count')) })
         break
       case 'diff':
       case 'diffCount': {
         const [bits, lacking] = r.bitmap('diff bitmap')
         if (mode === 'diffCount') ranges.push({ upper, mode, bits, lacking, count: r.varint('diff count') })
-        else ranges.push({ upper, mode, bits, lacking, ids: r.ids(r.count(RBSR_ID_BYTES, 'diff id count')) })
+        else ranges.push({ upper, mode, bits, lacking, ids: r.ids(r.count(RBSR_LIST_ID_BYTES, 'diff id count')) })
         break
       }
       default:

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { toHex } from '../util/bytes.js'
+import { fromHex, toHex } from '../util/bytes.js'
 import { Prng } from '../testing/prng.js'
+import { listId } from './rbsr-codec.js'
 import { RBSR_DEFAULTS, RbsrSession, RbsrStore, type RbsrItem, type RbsrOptions } from './rbsr.js'
 
 // Range-based set reconciliation: two stores reconcile to exactly their set differences, within
@@ -55,9 +56,12 @@ function expectDifferences(o: Outcome, a: readonly RbsrItem[], b: readonly RbsrI
   expectKnown(o, [...ka].filter((k) => !kb.has(k)), [...kb].filter((k) => !ka.has(k)), needListed)
 }
 
+/** `need` holds list ids (8 bytes): what the peer listed. */
 function expectKnown(o: Outcome, aOnly: string[], bOnly: string[], needListed: boolean): void {
-  for (const [side, mine, theirs] of [[o.initiator, aOnly.sort(), bOnly.sort()], [o.responder, bOnly, aOnly]] as const) {
+  const listed = (hex: string[]): string[] => hex.map((k) => key(listId(fromHex(k)))).sort()
+  for (const [side, mine, theirIds] of [[o.initiator, aOnly.sort(), bOnly.sort()], [o.responder, bOnly, aOnly]] as const) {
     expect(keys(side.have)).toEqual(mine)
+    const theirs = listed(theirIds)
     const need = keys(side.need)
     expect(new Set(need).size).toBe(need.length)
     for (const k of need) expect(theirs).toContain(k)
@@ -372,7 +376,7 @@ describe('docs/protocol.md, "Anti-entropy: range-based set reconciliation"', () 
     expect(initiator.done).toBe(true)
     expect(responder.receive(m3)).toBeUndefined()
     expect(documented).toEqual([m1, m2, m3].map(toHex))
-    expect([m1.length, m2.length, m3.length]).toEqual([65, 31, 33])
-    expect([keys(initiator.have), keys(initiator.need), keys(responder.have), keys(responder.need)]).toEqual([[key(e.id)], [key(f.id)], [key(f.id)], [key(e.id)]])
+    expect([m1.length, m2.length, m3.length]).toEqual([65, 23, 25])
+    expect([keys(initiator.have), keys(initiator.need), keys(responder.have), keys(responder.need)]).toEqual([[key(e.id)], [key(listId(f.id))], [key(f.id)], [key(listId(e.id))]])
   })
 })

@@ -3,11 +3,13 @@ import { binaryKey } from '../util/bytes.js'
 import {
   END_BOUND,
   MIN_BOUND,
+  RBSR_LIST_ID_BYTES,
   RBSR_TAIL_BYTES,
   RbsrDecodeError,
   RbsrReply,
   compareBounds,
   decodeRbsrMessage,
+  listId,
   type RbsrBound,
   type RbsrRange,
 } from './rbsr-codec.js'
@@ -53,7 +55,7 @@ function resolveOptions(options: RbsrOptions): Required<RbsrOptions> {
   }
   if (!Number.isSafeInteger(o.frameBytes) || o.frameBytes < 256) bad('frameBytes', 'an integer >= 256')
   if (!Number.isSafeInteger(o.buckets) || o.buckets < 2 || o.buckets > 1024) bad('buckets', 'an integer in [2, 1024]')
-  const maxIds = Math.floor((o.frameBytes - 64 - RBSR_TAIL_BYTES) / 16) // an id list and its range fit any frame
+  const maxIds = Math.floor((o.frameBytes - 64 - RBSR_TAIL_BYTES) / RBSR_LIST_ID_BYTES) // an id list and its range fit any frame
   if (given.idListThreshold === undefined) o.idListThreshold = Math.min(o.idListThreshold, maxIds)
   if (!Number.isSafeInteger(o.idListThreshold) || o.idListThreshold < 1 || o.idListThreshold > maxIds) bad('idListThreshold', `an integer in [1, ${maxIds}]`)
   return o
@@ -113,7 +115,7 @@ export class RbsrSession {
   get have(): Uint8Array[] {
     return this.#collect().have.slice()
   }
-  /** Ids the peer has and this side lacks, as far as the peer (or this side) listed them. */
+  /** The list ids (`listId`: 8 bytes) of what the peer has and this side lacks, as far as the peer (or this side) listed them. */
   get need(): Uint8Array[] {
     return this.#collect().need.slice()
   }
@@ -237,7 +239,7 @@ export class RbsrSession {
     const bits = ids.length
     // Extras are listed when no more than an id list would hold (the peer gets their entries anyway).
     const fits =
-      (have.length <= this.#o.idListThreshold && reply.add({ upper, mode: 'diff', bits, lacking, ids: have }, hi, reserve)) ||
+      (have.length <= this.#o.idListThreshold && reply.add({ upper, mode: 'diff', bits, lacking, ids: have.map(listId) }, hi, reserve)) ||
       reply.add({ upper, mode: 'diffCount', bits, lacking, count: have.length }, hi, reserve)
     if (fits) fresh.push({ lo: lower, hi: upper, have, need, unlisted: 0 })
     return fits
@@ -249,7 +251,7 @@ export class RbsrSession {
     const n = hi - lo
     if (n <= this.#o.idListThreshold) {
       const ids: Uint8Array[] = []
-      for (let i = lo; i < hi; i++) ids.push(snap.id(i))
+      for (let i = lo; i < hi; i++) ids.push(listId(snap.id(i)))
       return reply.add({ upper, mode: 'idList', ids }, hi, reserve)
     }
     // √n buckets for a small range: fewest bytes when about one difference is in it (k fingerprints, then n/k ids).
@@ -266,16 +268,16 @@ export class RbsrSession {
     return true
   }
 
-  /** The peer listed `ids` for items [lo, hi): which of them this side lacks, and its own extras. */
+  /** The peer listed the list ids `ids` for items [lo, hi): which of them this side lacks, and its own extras (whole ids). */
   #resolve(lo: number, hi: number, ids: readonly Uint8Array[]): { lacking: Uint8Array; have: Uint8Array[]; need: Uint8Array[] } {
     const snap = this.#snap
-    const theirs = new Map<string, boolean>() // id → this side has it
+    const theirs = new Map<string, boolean>() // list id → this side has it
     for (const id of ids) theirs.set(binaryKey(id), false)
     const have: Uint8Array[] = []
     for (let i = lo; i < hi; i++) {
       const id = snap.id(i)
       if (theirs.size > 0) {
-        const key = binaryKey(id)
+        const key = binaryKey(listId(id))
         if (theirs.has(key)) {
           theirs.set(key, true)
           continue
