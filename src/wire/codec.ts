@@ -135,15 +135,17 @@ export class FrameCodec {
    * framed once, not once per link.
    */
   frame(body: Uint8Array, shared?: { raw?: Uint8Array }, urgent = false): Uint8Array {
-    if (this.#sendMethod === COMPRESSION.deflateStream && shared === undefined && body.length <= STREAM_MAX_BODY_BYTES && body.length + 64 <= this.#limits.maxFrameBytes) {
-      // Small bodies always take the stream (a few µs; their headers repeat), larger ones unless backing off.
+    const streamable = this.#sendMethod === COMPRESSION.deflateStream && shared === undefined && body.length <= STREAM_MAX_BODY_BYTES && body.length + 64 <= this.#limits.maxFrameBytes
+    if (streamable) {
+      // Small bodies always take the stream (a few µs; their headers repeat), larger ones unless
+      // their lane is backing off: then they go raw (they did not compress).
       const lane = urgent ? 1 : 0
-      if (body.length < STREAM_BACKOFF_BYTES) return this.#streamed(body, lane)
-      if (this.#stream[lane].skip > 0) this.#stream[lane].skip--
-      else return this.#streamed(body, lane)
+      const backoff = this.#stream[lane]
+      if (body.length < STREAM_BACKOFF_BYTES || backoff.skip === 0) return this.#streamed(body, lane)
+      backoff.skip--
     }
     let wire = body
-    if (this.#frameMethod !== undefined && body.length >= this.#minCompressBytes && !(this.#sendMethod === COMPRESSION.deflateStream && body.length <= STREAM_MAX_BODY_BYTES)) {
+    if (!streamable && this.#frameMethod !== undefined && body.length >= this.#minCompressBytes) {
       if (this.#skip > 0) {
         this.#skip--
       } else {
