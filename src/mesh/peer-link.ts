@@ -287,8 +287,10 @@ export class PeerLink {
     })
   }
 
-  /** A frame dropped with blame: `err` is a WireError (malformed) or a MeshError (FORGED). */
-  /** `fatal`: close the link whatever the count (a frame that came through the deflate stream). */
+  /**
+   * A frame dropped with blame: `err` is a WireError (malformed) or a MeshError (FORGED). `fatal`:
+   * a malformed frame closes the link whatever the count (it came through the deflate stream).
+   */
   #onBadFrame(err: unknown, fatal = false): void {
     if (this.#open === 'closed') return
     const cause = err instanceof WireError ? err : undefined

@@ -4,6 +4,7 @@ import { FrameCodec, type FrameCodecOptions } from '../wire/codec.js'
 import { SUPPORTED_COMPRESSIONS } from '../wire/compression.js'
 import { decodeFrame, encodeBody } from '../wire/frame.js'
 import { SignatureVerifier, signingInput } from '../wire/signed.js'
+import { LANE_BITS } from '../wire/stream.js'
 import { andThen } from '../util/serial.js'
 import { SIGNED_FUZZ_PROTOCOL_ID } from './fuzz-signed.js'
 import type { FuzzTarget } from './fuzz.js'
@@ -62,7 +63,7 @@ export function codecStreamTarget(): FuzzTarget {
       let frame: Uint8Array
       if ((bytes[0]! & 0x40) === 0) {
         frame = bytes.slice()
-        new DataView(frame.buffer).setUint32(0, ((urgent ? 0x4000_0000 : 0x8000_0000) | (frame.length - 4)) >>> 0, false)
+        new DataView(frame.buffer).setUint32(0, (LANE_BITS[urgent ? 1 : 0] | (frame.length - 4)) >>> 0, false)
       } else {
         frame = sender.frame(bytes.subarray(4), undefined, urgent).slice()
         const bit = bytes[1]! * 256 + bytes[2]!

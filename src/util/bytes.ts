@@ -7,6 +7,11 @@ import * as noble from '@noble/hashes/utils.js'
 
 /** A new array of `parts` one after the other. */
 export const concatBytes: (...parts: Uint8Array[]) => Uint8Array = noble.concatBytes
+
+/** Output chunks (an inflater's, a deflater's) as one array: the chunk itself when there is one. */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? chunks[0]! : concatBytes(...chunks)
+}
 /** Lowercase hex. */
 export const toHex: (b: Uint8Array) => string = noble.bytesToHex
 /** Hex (either case) to bytes: a RangeError for odd lengths and non-hex characters. */

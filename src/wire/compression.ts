@@ -1,6 +1,6 @@
 import { Inflate, deflate, gzip } from 'pako'
 import { WireError } from '../errors.js'
-import { concatBytes } from '../util/bytes.js'
+import { joinChunks } from '../util/bytes.js'
 import { COMPRESSION } from './flags.js'
 
 /** The per-frame methods this library implements (`compress`/`decompress`), in its order of preference. */
@@ -93,5 +93,5 @@ export function decompress(method: number, data: Uint8Array, maxBytes: number): 
   inflator.onEnd = () => {}
   inflator.push(data, true)
   if (inflator.err !== 0 || !inflator.ended) return undefined
-  return chunks.length === 1 ? chunks[0]! : concatBytes(...chunks)
+  return joinChunks(chunks)
 }

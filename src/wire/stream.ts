@@ -1,6 +1,6 @@
 import { Deflate, Inflate, Z_SYNC_FLUSH } from 'pako'
 import { WireError } from '../errors.js'
-import { concatBytes } from '../util/bytes.js'
+import { joinChunks } from '../util/bytes.js'
 
 /**
  * Deflate with context takeover (docs/protocol.md, *Compression* → "Deflate stream"): each
@@ -44,7 +44,7 @@ export class DeflateLane {
   push(body: Uint8Array): Uint8Array {
     this.#chunks = []
     if (!this.#deflate.push(body, Z_SYNC_FLUSH)) throw new WireError('STREAM_BROKEN', `deflate stream failed: ${this.#deflate.msg}`)
-    const piece = this.#chunks.length === 1 ? this.#chunks[0]! : concatBytes(...this.#chunks)
+    const piece = joinChunks(this.#chunks)
     this.#chunks = []
     return piece.subarray(0, piece.length - SYNC_TAIL.length)
   }
@@ -90,7 +90,7 @@ export class InflateLane {
       this.#inflate = undefined
       throw new WireError('STREAM_BROKEN', `a stream frame did not inflate: ${inflate.msg || 'the stream ended'}`)
     }
-    const body = this.#chunks.length === 1 ? this.#chunks[0]! : concatBytes(...this.#chunks)
+    const body = joinChunks(this.#chunks)
     this.#chunks = []
     return body
   }
