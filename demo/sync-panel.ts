@@ -148,7 +148,7 @@ export function mountSyncPanel(root: HTMLElement, defaults: JoinDefaults, search
     const net = cuttableNetwork(webRtcNetwork({ signaling: defaults.signaling }))
     let socket: SyncSocket
     try {
-      socket = new SyncSocket({ ...defaults.tuning, signaling: defaults.signaling, subnet: subnet.value.trim() }, { network: net.factory })
+      socket = new SyncSocket({ ...defaults.tuning, ...defaults.syncTuning, signaling: defaults.signaling, subnet: subnet.value.trim() }, { network: net.factory })
     } catch (err: unknown) {
       return setState('error', `error: ${errorCode(err)}`, errorDetail(err))
     }

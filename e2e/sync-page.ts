@@ -9,11 +9,11 @@ export type SyncNode = { page: Page; id: string }
 /** WebRTC set-up and a busy machine (8 pages on 2 cores) take a while. */
 export const slow = { timeout: 45_000 }
 
-/** Opens the demo on the sync subnet `subnet` (not joined yet). */
-export async function open(context: BrowserContext, subnet: string): Promise<Page> {
+/** Opens the demo on the sync subnet `subnet` (not joined yet); `params`: more of the demo's URL parameters (demo/config.ts). */
+export async function open(context: BrowserContext, subnet: string, params: Record<string, string> = {}): Promise<Page> {
   const page = await context.newPage()
   page.on('pageerror', (err) => console.error(`[page] ${err.message}`))
-  await page.goto(`/?${new URLSearchParams({ signal: SIGNAL_URL, sync: subnet }).toString()}`)
+  await page.goto(`/?${new URLSearchParams({ ...params, signal: SIGNAL_URL, sync: subnet }).toString()}`)
   await expect(page.getByTestId('sync-subnet')).toHaveValue(subnet)
   await expect(page.getByTestId('sync-state')).toHaveText('not joined')
   return page

@@ -103,6 +103,46 @@ test('a reloaded page comes back with its table from IndexedDB and still owns it
   })
 })
 
+test('a write not stored yet (persistDelayMs) is stored at once when the page is hidden, and when it is left', async ({ browser }, info) => {
+  test.setTimeout(120_000)
+  await withContexts(browser, async ([context]) => {
+    // persistDelayMs of 10 minutes: only hiding or leaving the page can store the keys in time.
+    const subnet = uniqueSubnet(info.title)
+    const page = await open(context, subnet, { persist: String(600_000) })
+    const node = await join(page)
+    /** The page's stored record of `key`, read from its IndexedDB (docs/protocol.md, Persistence). */
+    const stored = (key: string): Promise<boolean> =>
+      page.evaluate(
+        ([database, record]) =>
+          new Promise<boolean>((resolve, reject) => {
+            const open = indexedDB.open(database!)
+            open.onerror = () => reject(open.error)
+            open.onsuccess = () => {
+              const get = open.result.transaction('records').objectStore('records').get(record!)
+              get.onsuccess = () => (open.result.close(), resolve(get.result !== undefined))
+            }
+          }),
+        [`p2p-today:sync1:${subnet}`, `k:${key}`],
+      )
+    await setOk(node, 'hidden', 'written before the page was hidden')
+    expect(await stored('hidden'), 'not stored yet: the delay holds it').toBe(false)
+    // The page as a hidden tab sees it (Playwright's pages are always visible).
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    await expect.poll(() => stored('hidden')).toBe(true)
+
+    await setOk(node, 'left', 'written just before the reload')
+    await page.reload()
+    await expect(page.getByTestId('sync-state')).toHaveText('not joined')
+    expect((await join(page)).id).toBe(node.id)
+    await expect.poll(async () => Number(await page.getByTestId('sync-restored').textContent())).toBe(2)
+    await expect(cell(node, 'left', 'value')).toHaveText('written just before the reload')
+    await expect(cell(node, 'left', 'owner')).toHaveText('me')
+  })
+})
+
 test('a page cut off from the others writes, then rejoins, and every page converges', async ({ browser }, info) => {
   test.setTimeout(300_000)
   await withContexts(browser, async (contexts) => {

@@ -67,11 +67,18 @@ export class SyncSocket extends SyncCore {
     // A hidden tab's timers are throttled (down to one wake-up a minute): when it is shown again,
     // reconcile at once rather than at the next periodic round.
     const doc = typeof document === 'undefined' ? undefined : document
+    // A page being hidden or left may not run its timers again: what waits to be stored goes now.
     const shown = () => {
       if (doc?.visibilityState === 'visible') this.reconcile().catch(() => {})
+      else void this.persisted()
     }
+    const left = () => void this.persisted()
     doc?.addEventListener('visibilitychange', shown)
-    this.#unwatch = () => doc?.removeEventListener('visibilitychange', shown)
+    globalThis.addEventListener?.('pagehide', left)
+    this.#unwatch = () => {
+      doc?.removeEventListener('visibilitychange', shown)
+      globalThis.removeEventListener?.('pagehide', left)
+    }
   }
 
   override close(): Promise<void> {

@@ -63,6 +63,9 @@ export class IndexedDbStorage implements StorageAdapter {
             abortQuietly(store.transaction)
             throw err
           }
+          // Committed now rather than when the requests' callbacks have run: a batch written as
+          // the page is left (pagehide) is then kept even if the page is gone before they run.
+          store.transaction.commit?.()
           return settled(store.transaction)
         },
         batch.durability ?? 'relaxed',

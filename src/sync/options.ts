@@ -23,8 +23,13 @@ export interface SyncTableOptions {
   maxHistory?: number
   /** Reconcile with one random peer this often (besides every new link). Default 30 000 ms. */
   antiEntropyMs?: number
-  /** Largest batch of entries in one message (msgpack bytes before compression). Default 32 768. */
+  /** Largest batch of entries in one message (msgpack bytes before compression). Default 16 384. */
   batchBytes?: number
+  /**
+   * A change waits this long for others before it is written to storage, in one transaction with
+   * them (0: at the end of the task). close() writes what waits at once. Default 100 ms.
+   */
+  persistDelayMs?: number
   /** Writes held back for being stamped in the future, at most. Default 10 000. */
   maxHeldWrites?: number
 }
@@ -41,6 +46,7 @@ export const SYNC_DEFAULTS = Object.freeze({
   maxHistory: 32,
   antiEntropyMs: 30_000,
   batchBytes: 16_384,
+  persistDelayMs: 100,
   maxHeldWrites: 10_000,
 })
 
@@ -56,7 +62,7 @@ export function resolveSyncOptions(options: SyncTableOptions): ResolvedSyncOptio
       resolved.leasing = value
       continue
     }
-    const min = name === 'maxDriftMs' ? 0 : 1
+    const min = name === 'maxDriftMs' || name === 'persistDelayMs' ? 0 : 1
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
       throw new MeshError('INVALID_ARGUMENT', `option ${name} must be an integer >= ${min}, got ${String(value)}`)
     }

@@ -114,6 +114,31 @@ describe('Persister: snapshot chunks and per-key records', () => {
     expect(restored.clock).toEqual(CLOCK)
   })
 
+  it('with a delay, the changes within it share one transaction; flushed() writes what waits at once', async () => {
+    const storage = new MemoryStorage()
+    const batches: number[] = []
+    const counting: StorageAdapter = { ...lasting(storage), writeBatch: (batch) => (batches.push(batch.puts?.length ?? 0), storage.writeBatch(batch)) }
+    const clock = new FakeClock()
+    const persister = new Persister(counting, () => {}, clock, 100)
+    await persister.restore(BOUNDS)
+    const table = new Table(RULES, 100_000)
+    persister.follow(table)
+    fill(table, persister, 0, 3)
+    await clock.advanceAsync(60)
+    fill(table, persister, 3, 5)
+    await clock.advanceAsync(39)
+    expect(batches).toEqual([]) // 99 ms after the first change: nothing written yet
+    await clock.advanceAsync(1)
+    await persister.flushed()
+    expect(batches).toEqual([5 + 1 + 1]) // five keys, the group keys 1 and 4 name, and the clock: one transaction
+    fill(table, persister, 5, 6)
+    await persister.flushed() // at once, without the clock moving
+    expect(batches).toEqual([7, 2])
+    await clock.runAllAsync() // and its timer, gone, writes nothing more
+    expect(batches).toEqual([7, 2])
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
+  })
+
   it('a chunk closes past CHUNK_BYTES (large values: fewer entries a chunk)', async () => {
     const { storage, persister, table } = await started()
     for (let i = 0; i < 300; i++) {

@@ -81,16 +81,25 @@ export class Persister {
   #hlc: Hlc | undefined
   #strict = false
   #scheduled = false
+  /** The pending flush's timer (`delayMs` > 0). */
+  #flushTimer: TimerHandle | undefined
+  readonly #delayMs: number
   #flushing: Promise<void> = Promise.resolve()
   #failed = false
   #closed = false
   flushes = 0
   compactions = 0
 
-  constructor(storage: StorageAdapter, report: (err: P2PError) => void, clock: Clock = systemClock) {
+  /**
+   * `delayMs`: how long a change waits for others before its transaction starts (0: at the end of
+   * the task). The writes of a busy moment then share one transaction, which runs after the
+   * messages that brought them have been passed on.
+   */
+  constructor(storage: StorageAdapter, report: (err: P2PError) => void, clock: Clock = systemClock, delayMs = 0) {
     this.#storage = storage
     this.#report = report
     this.#clock = clock
+    this.#delayMs = delayMs
   }
 
   /** Whether storage failed (the table lives in memory only from then on). */
@@ -167,10 +176,17 @@ export class Persister {
   #schedule(): void {
     if (this.#scheduled) return
     this.#scheduled = true
-    queueMicrotask(() => {
-      this.#scheduled = false
-      this.#flushing = this.#flushing.then(() => this.#flush())
-    })
+    if (this.#delayMs === 0) queueMicrotask(() => this.#startFlush())
+    else this.#flushTimer = this.#clock.setTimeout(() => this.#startFlush(), this.#delayMs)
+  }
+
+  /** Starts the scheduled flush now (its timer's, or flushed()'s, whichever comes first). */
+  #startFlush(): void {
+    this.#clock.clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    if (!this.#scheduled) return
+    this.#scheduled = false
+    this.#flushing = this.#flushing.then(() => this.#flush())
   }
 
   /** Keeps a writer's public key (signed mode). */
@@ -180,15 +196,15 @@ export class Persister {
     this.#schedule()
   }
 
-  /** Resolves when everything saved so far is written (or storage failed). */
+  /** Writes everything saved so far now, without waiting for the delay; resolves when written (or storage failed). */
   async flushed(): Promise<void> {
-    while (this.#scheduled || this.#dirty.size > 0 || this.#extra.size > 0) {
+    for (;;) {
+      if (this.#scheduled) this.#startFlush()
       await this.#flushing
-      if (this.#scheduled) await new Promise<void>((resolve) => queueMicrotask(resolve))
-      if (this.#failed) return
-      if (!this.#scheduled && (this.#dirty.size > 0 || this.#extra.size > 0)) this.#flushing = this.#flushing.then(() => this.#flush())
+      if (this.#failed || (!this.#scheduled && this.#dirty.size === 0 && this.#extra.size === 0)) return
+      // A flush of many keys leaves the rest for the next one.
+      if (!this.#scheduled) this.#flushing = this.#flushing.then(() => this.#flush())
     }
-    await this.#flushing
   }
 
   /** Writes what is left, compacting when worthwhile (COMPACT_ON_CLOSE), then releases the storage. */

@@ -197,6 +197,16 @@ export class SyncSocket extends MeshSocket {
     await Promise.all(this.#port.peers.map((peer) => this.#ae.start(peer)))
   }
 
+  /**
+   * Writes every change made or received so far to storage now, without waiting for
+   * `persistDelayMs`; resolves once written (at once without storage, or after a storage failure,
+   * which 'error' reported). The package entry's socket calls it when the page is hidden or left.
+   */
+  async persisted(): Promise<void> {
+    await this.#restored.catch(() => {})
+    await this.#persister?.flushed()
+  }
+
   override on<K extends keyof SyncEvents>(event: K, fn: (...args: SyncEvents[K]) => void): () => void {
     if (event === 'update' || event === 'delete' || event === 'conflict') return this.#events.on(event, fn)
     return super.on(event as keyof MeshEvents, fn as never)
@@ -326,7 +336,7 @@ export class SyncSocket extends MeshSocket {
   }
 
   async #restore(storage: StorageAdapter): Promise<void> {
-    const persister = new Persister(storage, (err) => this.#report(err), this.#clock)
+    const persister = new Persister(storage, (err) => this.#report(err), this.#clock, this.#opts.persistDelayMs)
     let restored
     try {
       restored = await persister.restore(this.#bounds)
