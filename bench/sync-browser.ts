@@ -13,7 +13,7 @@ import { machineLine, startYWebrtcSignaling, syncBenchSetup, WIRE_COUNTER } from
 // pages get 10,000 keys; newcomers join (the last stays, page 16); the pages split into two
 // halves that each change 50 keys, then heal; single sets; a burst of 500; pages reload alone.
 // Run: npm run bench:sync   (inside the loopback-only namespace: node e2e/isolate.mjs …)
-// Options: --only ours-signed,yjs (suites to run), --keys N (fewer keys, for a quick try), --debug
+// Options: --only ours-signed,yjs (suites to run, in that order), --keys N (fewer keys, for a quick try), --debug
 // (per-round log), and two diagnostics for ours: --mesh-signals (the heal's signals through the
 // mesh, as the library does by itself) and --memory (tables in memory, not in IndexedDB).
 
@@ -44,6 +44,10 @@ const SUITES: Suite[] = [
   { name: 'ours-unsigned', lib: 'ours', security: 'unsigned' },
   { name: 'yjs', lib: 'yjs' },
 ]
+
+function unknownSuite(name: string): never {
+  throw new Error(`--only: no suite ${name} (${SUITES.map((s) => s.name).join(', ')})`)
+}
 
 /** Calls window.bench[name](...args) in `page`; a step that hangs fails the suite after 5 minutes. */
 async function run<K extends keyof SyncBench>(page: Page, name: K, ...args: Parameters<SyncBench[K]>): Promise<Awaited<ReturnType<SyncBench[K]>>> {
@@ -275,7 +279,7 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
 try {
   const only = arg('only')?.split(',')
   const results: SuiteResult[] = []
-  for (const suite of SUITES.filter((s) => only === undefined || only.includes(s.name))) results.push(await runSuite(browser, suite))
+  for (const suite of only === undefined ? SUITES : only.map((name) => SUITES.find((s) => s.name === name) ?? unknownSuite(name))) results.push(await runSuite(browser, suite))
   console.log(`${machineLine(browser.version())}\n`)
   console.log(report(results, { keys: KEYS, pages: PAGES, changes: CHANGES * 2, sets: SETS, reloadKeys: KEYS + WARMUP + SETS + BURST, burst: BURST }))
 } finally {
