@@ -27,7 +27,8 @@ export interface SyncTableOptions {
   batchBytes?: number
   /**
    * A change waits this long for others before it is written to storage, in one transaction with
-   * them (0: at the end of the task). close() writes what waits at once. Default 100 ms.
+   * them (0: at the end of the task). 256 keys waiting, persisted() and close() write what waits
+   * at once. Default 100 ms.
    */
   persistDelayMs?: number
   /** Writes held back for being stamped in the future, at most. Default 10 000. */

@@ -9,7 +9,7 @@ import { packArray, unpackArray } from '../wire/payload.js'
 import type { P2PError } from '../errors.js'
 import { keyStateDigest, type KeyState, type SyncRules } from './key-state.js'
 import { entryItems } from './write-codec.js'
-import { CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, Persister, type Restored } from './persister.js'
+import { CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, PERSIST_AT_ONCE, Persister, type Restored } from './persister.js'
 import { Table } from './table.js'
 import { GroupTree } from './group-tree.js'
 import { LEAF_BYTES, type Write, type WriteGroup } from './write.js'
@@ -136,6 +136,12 @@ describe('Persister: snapshot chunks and per-key records', () => {
     expect(batches).toEqual([7, 2])
     await clock.runAllAsync() // and its timer, gone, writes nothing more
     expect(batches).toEqual([7, 2])
+    // PERSIST_AT_ONCE keys waiting: written in the task's transaction, the delay not awaited.
+    fill(table, persister, 6, 6 + PERSIST_AT_ONCE)
+    await new Promise((resolve) => setImmediate(resolve)) // the microtasks run; the fake clock does not move
+    expect(batches.length).toBe(3)
+    await persister.flushed()
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
     expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
   })
 

@@ -24,6 +24,12 @@ export const CHUNK_BYTES = 32_768
 export const COMPACT_MIN = 1_024
 /** …and on close, once at least this many are. */
 export const COMPACT_ON_CLOSE = 256
+/**
+ * Keys waiting to be written that start the transaction without waiting for the delay: a large
+ * intake (a newcomer's table, a burst) is written as it arrives, a piece per message, rather
+ * than in one long transaction that would hold the page up later.
+ */
+export const PERSIST_AT_ONCE = 256
 
 /** Bytes of a key's anti-entropy item id (table.ts Item, keyStateDigest). */
 const ID_BYTES = 16
@@ -171,6 +177,7 @@ export class Persister {
     this.#hlc = clock
     this.#strict ||= own
     this.#schedule()
+    if (this.#dirty.size >= PERSIST_AT_ONCE) this.#startFlush()
   }
 
   #schedule(): void {
