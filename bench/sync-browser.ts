@@ -45,6 +45,19 @@ const SUITES: Suite[] = [
   { name: 'yjs', lib: 'yjs' },
 ]
 
+/** The connected parts of the graph over `members` whose edges `linked` gives (pages by index). */
+function components(members: number[], linked: (i: number) => number[]): number[][] {
+  const left = new Set(members)
+  const parts: number[][] = []
+  for (const start of members) {
+    if (!left.delete(start)) continue
+    const part = [start]
+    for (let k = 0; k < part.length; k++) for (const j of linked(part[k]!)) if (left.delete(j)) part.push(j)
+    parts.push(part.sort((a, b) => a - b))
+  }
+  return parts
+}
+
 function unknownSuite(name: string): never {
   throw new Error(`--only: no suite ${name} (${SUITES.map((s) => s.name).join(', ')})`)
 }
@@ -188,6 +201,15 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
       return peers.every((p, i) => p.length > 0 && p.every((id) => half(ids.indexOf(id)) === half(i)))
     }
     await until('the halves split', sides)
+    // Each half must still be one mesh: a node keeps its maxOutgoing dialled links and does not
+    // dial more, so a half can stay cut in two (then its changes cannot reach all its pages).
+    const halves = async (): Promise<number[][][]> => {
+      const peers = await Promise.all(nodes.map((n) => run(n.page, 'peers')))
+      return [0, 1].map((h) => components(nodes.map((_, i) => i).filter((i) => half(i) === h), (i) => peers[i]!.map((id) => ids.indexOf(id))))
+    }
+    await until('each half one mesh', async () => (await halves()).every((parts) => parts.length === 1), 20_000).catch(async () => {
+      throw new Error(`a half is cut in parts (pages): ${JSON.stringify(await halves())}`)
+    })
     const changes: [number[], number[]] = [range(0, KEYS / 2, KEYS / 2 / CHANGES), range(KEYS / 2, KEYS, KEYS / 2 / CHANGES)]
     const own = (i: number): number[] => changes[half(i)]!
     const other = (i: number): number[] => changes[1 - half(i)]!
