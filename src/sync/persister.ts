@@ -86,7 +86,10 @@ export class Persister {
   #followTimer: TimerHandle | undefined
   #hlc: Hlc | undefined
   #strict = false
+  /** A flush waits for the delay. */
   #scheduled = false
+  /** A flush is chained on #flushing and has not begun. */
+  #queued = false
   /** The pending flush's timer (`delayMs` > 0). */
   #flushTimer: TimerHandle | undefined
   readonly #delayMs: number
@@ -176,24 +179,32 @@ export class Persister {
     this.#dirty.set(key, { state, id })
     this.#hlc = clock
     this.#strict ||= own
-    this.#schedule()
     if (this.#dirty.size >= PERSIST_AT_ONCE) this.#startFlush()
+    else this.#schedule()
   }
 
+  /** A flush after the delay (at the end of the task when it is 0), unless one is scheduled or queued already. */
   #schedule(): void {
-    if (this.#scheduled) return
+    if (this.#scheduled || this.#queued) return
     this.#scheduled = true
-    if (this.#delayMs === 0) queueMicrotask(() => this.#startFlush())
-    else this.#flushTimer = this.#clock.setTimeout(() => this.#startFlush(), this.#delayMs)
+    const run = (): void => {
+      if (this.#scheduled) this.#startFlush()
+    }
+    if (this.#delayMs === 0) queueMicrotask(run)
+    else this.#flushTimer = this.#clock.setTimeout(run, this.#delayMs)
   }
 
-  /** Starts the scheduled flush now (its timer's, or flushed()'s, whichever comes first). */
+  /** A flush now, unless one is queued that has not begun: that one takes what waits. */
   #startFlush(): void {
     this.#clock.clearTimeout(this.#flushTimer)
     this.#flushTimer = undefined
-    if (!this.#scheduled) return
     this.#scheduled = false
-    this.#flushing = this.#flushing.then(() => this.#flush())
+    if (this.#queued) return
+    this.#queued = true
+    this.#flushing = this.#flushing.then(() => {
+      this.#queued = false
+      return this.#flush()
+    })
   }
 
   /** Keeps a writer's public key (signed mode). */
@@ -206,11 +217,10 @@ export class Persister {
   /** Writes everything saved so far now, without waiting for the delay; resolves when written (or storage failed). */
   async flushed(): Promise<void> {
     for (;;) {
-      if (this.#scheduled) this.#startFlush()
-      await this.#flushing
-      if (this.#failed || (!this.#scheduled && this.#dirty.size === 0 && this.#extra.size === 0)) return
       // A flush of many keys leaves the rest for the next one.
-      if (!this.#scheduled) this.#flushing = this.#flushing.then(() => this.#flush())
+      if (this.#scheduled || this.#dirty.size > 0 || this.#extra.size > 0) this.#startFlush()
+      await this.#flushing
+      if (this.#failed || (!this.#scheduled && !this.#queued && this.#dirty.size === 0 && this.#extra.size === 0)) return
     }
   }
 
