@@ -1,4 +1,5 @@
-import { MemoryStorage, SyncSocket, TransportError, webRtcNetwork, type Link, type StorageAdapter, type NetworkFactory, type Signaler, type Transport, type TransportEvents } from '../../src/index.js'
+import { SyncSocket, TransportError, webRtcNetwork, type Link, type NetworkFactory, type Signaler, type Transport, type TransportEvents } from '../../src/index.js'
+import { simDisk } from '../../src/testing/sim-disk.js'
 import type { Replica, Tracker } from './sync-replica.js'
 
 // Our side of the sync bench: a SyncSocket from the package entry (IndexedDB storage, persistent
@@ -80,18 +81,8 @@ export interface OursConfig {
   memory?: boolean
 }
 
-/**
- * --memory: the page's tables in memory, one store per namespace, kept while the page lives: a
- * socket closed and made again finds its table, as with IndexedDB (closing a socket closes only
- * its own handle on the store).
- */
-const memoryStores = new Map<string, MemoryStorage>()
-function memoryStore(namespace: string): StorageAdapter {
-  let store = memoryStores.get(namespace)
-  if (store === undefined) memoryStores.set(namespace, (store = new MemoryStorage()))
-  const kept = store
-  return { loadAll: () => kept.loadAll(), writeBatch: (batch) => kept.writeBatch(batch), clear: () => kept.clear(), close: async () => {} }
-}
+/** --memory: the page's tables in memory, kept across its sockets as IndexedDB would keep them. */
+const memory = simDisk()
 
 export class OursReplica implements Replica {
   readonly socket: SyncSocket
@@ -101,7 +92,7 @@ export class OursReplica implements Replica {
 
   constructor(config: OursConfig, tracker: Tracker) {
     this.net = partitionable(webRtcNetwork({ signaling: config.signaling }))
-    this.socket = new SyncSocket({ signaling: config.signaling, subnet: config.subnet, security: config.security }, { network: this.net.factory, ...(config.memory === true ? { storage: memoryStore } : {}) })
+    this.socket = new SyncSocket({ signaling: config.signaling, subnet: config.subnet, security: config.security }, { network: this.net.factory, ...(config.memory === true ? { storage: memory.storage } : {}) })
     this.socket.on('update', (key) => tracker.changed(key))
     this.socket.on('error', (err) => void (this.errors[err.code] = (this.errors[err.code] ?? 0) + 1))
   }

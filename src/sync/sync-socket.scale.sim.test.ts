@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { SyncError } from '../errors.js'
 import { SimNetwork } from '../testing/sim-network.js'
-import { simDisk, simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
+import { simDisk } from '../testing/sim-disk.js'
+import { simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
 import type { SyncOptions } from './sync-socket.js'
 
 // 200 sync nodes on the seeded simulated network: random writes from random nodes, random

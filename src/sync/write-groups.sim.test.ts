@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SimNetwork } from '../testing/sim-network.js'
-import { simDisk, simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
+import { simDisk } from '../testing/sim-disk.js'
+import { simSyncNode, type SimSyncNode } from '../testing/sim-sync.js'
 import type { SyncOptions } from './options.js'
 
 // update() as groups of writes: one flooded message and one signature per group, checked once

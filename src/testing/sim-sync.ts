@@ -1,6 +1,4 @@
-import { StorageError } from '../errors.js'
-import type { StorageAdapter, StorageFactory } from '../storage/adapter.js'
-import { MemoryStorage } from '../storage/memory-storage.js'
+import type { StorageFactory } from '../storage/adapter.js'
 import { SyncSocket, type SyncOptions } from '../sync/sync-socket.js'
 import type { Clock } from '../util/clock.js'
 import type { Identity } from '../wire/identity.js'
@@ -12,29 +10,6 @@ export interface SimSyncNode {
   id: string
   identity: Identity
   table: SyncSocket
-}
-
-/** Storage that outlives a node, as a page's IndexedDB outlives a reload: close() leaves the records. */
-export function simDisk(): { storage: StorageFactory; stores: Map<string, MemoryStorage> } {
-  const stores = new Map<string, MemoryStorage>()
-  return {
-    stores,
-    storage: (namespace): StorageAdapter => {
-      let store = stores.get(namespace)
-      if (store === undefined) stores.set(namespace, (store = new MemoryStorage()))
-      const disk = store
-      let closed = false
-      const open = () => {
-        if (closed) throw new StorageError('STORAGE_CLOSED', 'closed')
-      }
-      return {
-        loadAll: async () => (open(), disk.loadAll()),
-        writeBatch: async (batch) => (open(), disk.writeBatch(batch)),
-        clear: async () => (open(), disk.clear()),
-        close: async () => void (closed = true),
-      }
-    },
-  }
 }
 
 /** Starts a sync node on the simulated network (its own virtual clock, optionally skewed). */
