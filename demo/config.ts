@@ -31,20 +31,19 @@ export function joinDefaults(search: string, envSignaling: unknown): JoinDefault
   const params = new URLSearchParams(search)
   const pick = (...values: unknown[]): string | undefined =>
     values.find((v): v is string => typeof v === 'string' && v.trim() !== '')?.trim()
-  const tuning: MeshTuning = {}
-  for (const [param, option] of Object.entries(TUNING)) {
-    const value = pick(params.get(param))
-    if (value !== undefined) tuning[option] = Number(value)
-  }
-  const syncTuning: SyncTuning = {}
-  for (const [param, option] of Object.entries(SYNC_TUNING)) {
-    const value = pick(params.get(param))
-    if (value !== undefined) syncTuning[option] = Number(value)
+  /** The options `names` maps URL parameters to, from the parameters given. */
+  const numbers = <O extends string>(names: Record<string, O>): Partial<Record<O, number>> => {
+    const out: Partial<Record<O, number>> = {}
+    for (const [param, option] of Object.entries(names)) {
+      const value = pick(params.get(param))
+      if (value !== undefined) out[option] = Number(value)
+    }
+    return out
   }
   return {
     signaling: pick(params.get('signal'), envSignaling) ?? FALLBACK_SIGNALING,
     subnet: pick(params.get('subnet')) ?? FALLBACK_SUBNET,
-    tuning,
-    syncTuning,
+    tuning: numbers(TUNING),
+    syncTuning: numbers(SYNC_TUNING),
   }
 }
