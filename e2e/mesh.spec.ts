@@ -4,7 +4,7 @@ import { startSignalingServer } from '../signaling/server.js'
 import { MeshSocket, type ReceivedMessage, type SignalingSocketConstructor } from '../src/index.js'
 import { loopbackOnlyWrtc } from '../src/testing/node-webrtc.js'
 import { SIGNAL_URL, uniqueSubnet } from './env.js'
-import { act, connected, join, peersOf, received, type Node } from './mesh-page.js'
+import { act, connected, join, peersOf, received, statsOf, type Node } from './mesh-page.js'
 
 // MeshSocket stories in real Chromium, one node per page, driven through the harness page
 // (e2e/consumer-app/mesh.ts: a plain Vite app built against dist/; e2e/mesh-page.ts drives it).
@@ -124,4 +124,32 @@ test('a peer killed abruptly is detected, dropped by its neighbours and replaced
   const text = `after-kill-${Date.now()}`
   await act(rest[0]!, 'broadcast', text)
   for (const n of rest.slice(1)) await expect(received(n, text)).toHaveCount(1)
+})
+
+test('two parts of a mesh that each stay linked and never met join (reach check), negotiating through the server', async ({ context }, info) => {
+  test.setTimeout(180_000)
+  const subnet = uniqueSubnet(info.title)
+  // ?out=0: the dialler dials nobody, so the parts are what the test links, and nothing but the
+  // reach check (?reach=2000: every 1–3 s rather than 15–45 s) can link them to each other.
+  const nodes: Node[] = []
+  for (let i = 0; i < 8; i++) nodes.push(await join(await context.newPage(), subnet, { out: '0', reach: '2000' }))
+  const parts = [nodes.slice(0, 4), nodes.slice(4)]
+  // Each part a chain, every link dialled by the node joining it (alone, it negotiates through
+  // the server). Checks already run meanwhile, and may link a node before its turn (its connect
+  // then may fail): the only links across the parts are the checks' own.
+  for (const part of parts) {
+    for (let i = 1; i < part.length; i++) {
+      await act(part[i]!, 'connect', '', part[i - 1]!.id)
+      await expect(part[i]!.page.getByTestId('action')).toHaveText(/^connect (ok|failed)/, { timeout: 45_000 })
+    }
+  }
+  // Once a part is linked its negotiations go through its own mesh, which does not reach the
+  // other part: a check that goes unanswered links through the signaling server instead.
+  await connected(nodes)
+  const stats = await Promise.all(nodes.map(statsOf))
+  expect(stats.reduce((s, st) => s + st.bridges, 0)).toBeGreaterThan(0)
+  expect(stats.reduce((s, st) => s + st.reachChecks, 0)).toBeGreaterThan(0)
+  const text = `across-${Date.now()}`
+  await act(parts[0]![0]!, 'broadcast', text)
+  for (const n of parts[1]!) await expect(received(n, text)).toHaveCount(1)
 })

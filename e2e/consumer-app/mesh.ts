@@ -1,13 +1,13 @@
 import { MeshError, MeshSocket, P2PError, type MeshSocketOptions, type ReceivedMessage } from 'p2p-today'
 
-// Mesh harness for e2e stories (?app=mesh&signal=…&subnet=…[&out=2][&dialTimeout=ms][&rate=n][&grace=ms]).
+// Mesh harness for e2e stories (?app=mesh&signal=…&subnet=…[&out=2][&dialTimeout=ms][&rate=n][&grace=ms][&reach=ms]).
 // One MeshSocket per page, default options otherwise (signed mode, persistent identity);
 // everything a test asserts on is in the DOM.
 const $ = (id: string): HTMLElement => document.querySelector(`[data-testid="${id}"]`)!
 const code = (err: unknown): string => (err instanceof P2PError ? err.code : String(err))
 
 /** URL parameters that set a numeric option. */
-const NUMERIC = { out: 'maxOutgoing', dialTimeout: 'dialTimeoutMs', rate: 'maxMessagesPerSecond', grace: 'rateLimitGraceMs' } as const
+const NUMERIC = { out: 'maxOutgoing', dialTimeout: 'dialTimeoutMs', rate: 'maxMessagesPerSecond', grace: 'rateLimitGraceMs', reach: 'reachCheckMs' } as const
 
 export async function runMeshHarness(params: URLSearchParams): Promise<void> {
   document.body.innerHTML = `

@@ -66,6 +66,14 @@ export class MeshSignaler implements Signaler {
     return server?.state === 'closed' ? undefined : server
   }
 
+  /**
+   * Sends the blobs for `to` through the server until one comes back through the mesh: for a
+   * dial to a node the mesh does not reach (the reach check's link across a cut).
+   */
+  viaServer(to: string): void {
+    this.#viaServer.set(to, true)
+  }
+
   /** A blob routed to us through the mesh. */
   receive(from: string, blob: Record<string, unknown>): void {
     this.#viaServer.delete(from)

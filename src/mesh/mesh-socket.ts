@@ -16,6 +16,7 @@ import type { PeerLink } from './peer-link.js'
 import { PeerTable } from './peer-table.js'
 import { checkPeerId, openPort, type Live, type PortHost, type PortSigning } from './port.js'
 import { ProtocolRegistry, type MeshPort, type MeshProtocol } from './protocol.js'
+import { ReachCheck } from './reach.js'
 import { Router } from './router.js'
 import type { IdentityStore, MeshEvents, MeshServices, MeshStats } from './types.js'
 import { UserMessages, type ReceivedMessage } from './user-messages.js'
@@ -40,6 +41,9 @@ export class MeshSocket {
   readonly #ports = new Map<MeshProtocol, MeshPort>()
   readonly #user: UserMessages
   readonly #userPort: MeshPort
+  /** Joins the mesh again when it was cut into parts (reach.ts). */
+  readonly #reach: ReachCheck
+  readonly #reachPort: MeshPort
   readonly #started: Promise<void>
   readonly #ready: Promise<void>
   #resolveReady!: () => void
@@ -88,6 +92,8 @@ export class MeshSocket {
       maxQueued: this.#options.maxQueuedMessages,
     })
     this.#userPort = this.register(this.#user)
+    this.#reach = new ReachCheck(this.#options)
+    this.#reachPort = this.register(this.#reach)
     if (services.network === undefined) throw new MeshError('INVALID_ARGUMENT', 'MeshSocket needs a network: import it from the package entry, or pass services.network')
     this.#started = this.#start(services.network, options.identity, model)
     this.#started.catch((err: unknown) => this.#report(err instanceof P2PError ? err : new MeshError('MESH_CLOSED', 'mesh failed to start', { cause: err })))
@@ -175,6 +181,7 @@ export class MeshSocket {
     const bodiesSent = t.wireOut - 4 * t.framesOut // LEN prefixes are not compression
     return {
       ...r,
+      ...this.#reach.stats,
       ...this.#counters,
       delivered: this.#delivery.delivered,
       recvDropped: this.#user.recvDropped,
@@ -193,6 +200,7 @@ export class MeshSocket {
     this.#closing ??= (async () => {
       this.#keepalive?.stop()
       this.#dialer?.stop()
+      this.#reach.stop()
       await this.#started.catch(() => {})
       await this.#live?.table.close()
       await this.#network?.close()
@@ -277,6 +285,17 @@ export class MeshSocket {
     this.#keepalive = new Keepalive(clock, o, () => table.peers.values())
     this.#keepalive.start()
     this.#dialer.maintain()
+    this.#reach.start(this.#reachPort, {
+      clock,
+      random: services.random ?? Math.random,
+      discover: network.discover === undefined ? undefined : () => network.discover!(),
+      // The mesh does not reach the node, so it cannot carry the negotiation either.
+      bridge: (id) => {
+        signaler.viaServer(id)
+        return dialer.connect(id, () => this.#closing !== undefined)
+      },
+      connectionsLeft: () => network.transport.connectionsLeft ?? Number.POSITIVE_INFINITY,
+    })
   }
 
   /**

@@ -56,6 +56,14 @@ export interface MeshOptions {
   maxCandidates?: number
   /** A node with no peer asks the network (signaling server) for the subnet's nodes at most this often. Default 10 000 ms. */
   rediscoverMs?: number
+  /**
+   * A node with peers checks this often (± half) that a random node of the subnet (from the
+   * signaling server) is reachable through the mesh, and links to it if not: a mesh cut into parts
+   * that each stayed linked joins again. Default 30 000 ms; 0 turns the check off.
+   */
+  reachCheckMs?: number
+  /** How long a reach check's ping waits for its pong. Default 10 000 ms. */
+  reachTimeoutMs?: number
   seenCache?: Partial<SeenCacheLimits>
   maxFrameBytes?: number
 }
@@ -78,6 +86,8 @@ interface MeshDefaults {
   maxQueuedMessages: number
   maxCandidates: number
   rediscoverMs: number
+  reachCheckMs: number
+  reachTimeoutMs: number
   /** How often peer maintenance runs when nothing triggers it. */
   maintainIntervalMs: number
 }
@@ -100,6 +110,8 @@ export const MESH_DEFAULTS: Readonly<MeshDefaults> = Object.freeze({
   maxQueuedMessages: 1_024,
   maxCandidates: 256,
   rediscoverMs: 10_000,
+  reachCheckMs: 30_000,
+  reachTimeoutMs: 10_000,
   maintainIntervalMs: 2_000,
 })
 

@@ -4,6 +4,7 @@ import type { Clock } from '../util/clock.js'
 import type { Digest } from '../wire/frame.js'
 import type { Identity } from '../wire/identity.js'
 import type { SignatureVerifier } from '../wire/signed.js'
+import type { ReachStats } from './reach.js'
 import type { RouterStats } from './router.js'
 import type { ReceivedMessage } from './user-messages.js'
 
@@ -39,7 +40,7 @@ export interface MeshServices {
   randomBytes?: (n: number) => Uint8Array
 }
 
-export interface MeshStats extends RouterStats {
+export interface MeshStats extends RouterStats, ReachStats {
   peers: number
   /** Frames received and sent on all links since start (every kind: user, relay, control). */
   messagesIn: number

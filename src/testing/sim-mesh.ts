@@ -50,7 +50,12 @@ export async function simMeshNode(
     {
       clock: wrapClock(transport.clock),
       random: () => random.next(),
-      network: async () => ({ transport, bootstrap, close: () => transport.close() }),
+      network: async () => ({
+        transport,
+        bootstrap,
+        ...(sim.discovery ? { discover: () => Promise.resolve(sim.discover(identity.id)) } : {}),
+        close: () => transport.close(),
+      }),
       // Deterministic: WebCrypto digests and signature checks finish on a thread pool, outside the
       // simulation's order; these answer at once, and nonces come from the seed.
       digest: syncDigest,

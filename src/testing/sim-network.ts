@@ -30,6 +30,11 @@ export interface SimNetworkOptions extends LinkLimits {
   startTime?: number
   /** Called with every delivery, drop, close, failure and dial; collect it to diff two runs. */
   trace?: (event: SimTraceEvent) => void
+  /**
+   * Nodes made by simMeshNode get `Network.discover` (`discover()` below: a signaling server that
+   * sees every live node, across cuts). Default false: they know only their bootstrap ids.
+   */
+  discovery?: boolean
 }
 
 export const SIM_DEFAULT_MAX_STEPS = 1_000_000
@@ -57,6 +62,9 @@ export class SimNetwork {
     wake?.()
   })
   readonly #prng: Prng
+  readonly #discoveryPrng: Prng
+  /** Whether nodes get a discovery (SimNetworkOptions.discovery). */
+  readonly discovery: boolean
   readonly #latency: { min: number; max: number }
   readonly #dropRate: number
   readonly #trace: ((event: SimTraceEvent) => void) | undefined
@@ -80,6 +88,8 @@ export class SimNetwork {
     const root = new Prng(options.seed)
     this.#prng = root.fork()
     this.random = root.fork()
+    this.#discoveryPrng = root.fork()
+    this.discovery = options.discovery ?? false
     this.#latency = options.latency ?? { min: 5, max: 50 }
     if (!(this.#latency.min >= 0 && this.#latency.max >= this.#latency.min)) throw new RangeError('latency needs 0 <= min <= max')
     this.#dropRate = options.dropRate ?? 0
@@ -125,6 +135,12 @@ export class SimNetwork {
 
   isAlive(id: string): boolean {
     return this.#nodes.get(id)?.alive === true
+  }
+
+  /** What a signaling server would answer `from`: up to `n` live nodes other than it, in a random order. */
+  discover(from: string, n = 16): string[] {
+    const live = [...this.#nodes.values()].filter((node) => node.alive && node.id !== from).map((node) => node.id)
+    return this.#discoveryPrng.shuffle(live).slice(0, n)
   }
 
   /**
