@@ -202,12 +202,13 @@ async function runSuite(browser: Browser, suite: Suite): Promise<SuiteResult> {
     }
     await until('the halves split', sides)
     // Each half must be one mesh before its changes are made: a half cut in two joins again by
-    // the mesh's reach checks (every 15–45 s), so this waits up to 90 s and then names the parts.
+    // the mesh's reach checks (about one a minute per part), so this waits up to 3 minutes and
+    // then names the parts.
     const halves = async (): Promise<number[][][]> => {
       const peers = await Promise.all(nodes.map((n) => run(n.page, 'peers')))
       return [0, 1].map((h) => components(nodes.map((_, i) => i).filter((i) => half(i) === h), (i) => peers[i]!.map((id) => ids.indexOf(id))))
     }
-    await until('each half one mesh', async () => (await halves()).every((parts) => parts.length === 1), 90_000).catch(async () => {
+    await until('each half one mesh', async () => (await halves()).every((parts) => parts.length === 1), 180_000).catch(async () => {
       throw new Error(`a half is cut in parts (pages): ${JSON.stringify(await halves())}`)
     })
     const changes: [number[], number[]] = [range(0, KEYS / 2, KEYS / 2 / CHANGES), range(KEYS / 2, KEYS, KEYS / 2 / CHANGES)]

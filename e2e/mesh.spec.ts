@@ -130,7 +130,7 @@ test('two parts of a mesh that each stay linked and never met join (reach check)
   test.setTimeout(180_000)
   const subnet = uniqueSubnet(info.title)
   // ?out=0: the dialler dials nobody, so the parts are what the test links, and nothing but the
-  // reach check (?reach=2000: every 1–3 s rather than 15–45 s) can link them to each other.
+  // reach check (?reach=2000: a turn every 1–3 s rather than 30–90 s) can link them to each other.
   const nodes: Node[] = []
   for (let i = 0; i < 8; i++) nodes.push(await join(await context.newPage(), subnet, { out: '0', reach: '2000' }))
   const parts = [nodes.slice(0, 4), nodes.slice(4)]

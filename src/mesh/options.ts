@@ -57,9 +57,10 @@ export interface MeshOptions {
   /** A node with no peer asks the network (signaling server) for the subnet's nodes at most this often. Default 10 000 ms. */
   rediscoverMs?: number
   /**
-   * A node with peers checks this often (± half) that a random node of the subnet (from the
-   * signaling server) is reachable through the mesh, and links to it if not: a mesh cut into parts
-   * that each stayed linked joins again. Default 30 000 ms; 0 turns the check off.
+   * About this often (± half) a node with peers checks that a random node of the subnet (from the
+   * signaling server) is reachable through the mesh, unless it heard another node's check since
+   * its last turn (so about one check per period in the whole mesh), and links to it if not: a
+   * mesh cut into parts that each stayed linked joins again. Default 60 000 ms; 0 turns it off.
    */
   reachCheckMs?: number
   /** How long a reach check's ping waits for its pong. Default 10 000 ms. */
@@ -110,7 +111,7 @@ export const MESH_DEFAULTS: Readonly<MeshDefaults> = Object.freeze({
   maxQueuedMessages: 1_024,
   maxCandidates: 256,
   rediscoverMs: 10_000,
-  reachCheckMs: 30_000,
+  reachCheckMs: 60_000,
   reachTimeoutMs: 10_000,
   maintainIntervalMs: 2_000,
 })

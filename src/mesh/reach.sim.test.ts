@@ -55,9 +55,9 @@ describe('reach check on a simulated network', () => {
 
     const on = await twoParts(SEED, {}, 10 * 60_000)
     expect(on.formed).toBe(2)
-    // Each node checks every 15–45 s, and half of what it hears of is in the other part: some
-    // node of 20 finds it within its first checks.
-    expect(on.joinedAfter).toBeLessThan(3 * 60_000)
+    // Each part probes about once a period (30–90 s), and about half of what a node hears of from
+    // the server is in the other part: a few periods at most.
+    expect(on.joinedAfter).toBeLessThan(6 * 60_000)
     expect(sum(on.all, 'bridges')).toBeGreaterThan(0)
     // A broadcast from one former part reaches every node of the other, once.
     await on.a[0]!.socket.send('across', 1)
@@ -66,12 +66,12 @@ describe('reach check on a simulated network', () => {
     expect(on.b.map((n) => n.messages.filter((m) => m.payload[0] === 'across').length)).toEqual(on.b.map(() => 1))
     // Checks sent before the join end in links too (each node that picked the other part). Once
     // those are done, checks find their nodes: no more links are made.
-    await on.sim.runFor(60_000)
+    await on.sim.runFor(2 * 60_000)
     const bridges = sum(on.all, 'bridges')
     const checks = sum(on.all, 'reachChecks')
     await on.sim.runFor(5 * 60_000)
     expect(sum(on.all, 'bridges')).toBe(bridges)
-    expect(sum(on.all, 'reachChecks')).toBeGreaterThan(checks + 20)
+    expect(sum(on.all, 'reachChecks')).toBeGreaterThan(checks + 2) // the checks go on
     console.warn(`[seed ${SEED}] two parts of 10 joined ${(on.joinedAfter! / 1000).toFixed(0)} s after forming (virtual), ${bridges} bridge link(s)`)
     await Promise.all(on.all.map((n) => n.socket.close()))
   }, 120_000)
@@ -94,9 +94,11 @@ describe('reach check on a simulated network', () => {
     expect(sum(on.nodes, 'bridges')).toBe(0)
     expect(on.linksAfter).toBe(on.links)
     const checks = sum(on.nodes, 'reachChecks')
-    // 16 nodes, one check per 15–45 s each, for 10 minutes.
-    expect(checks).toBeGreaterThan(16 * 10)
-    expect(checks).toBeLessThan(16 * 41)
+    // Each node's turn comes every 30–90 s, but a node that heard a probe since its last turn
+    // skips it: over 10 minutes (10 mean periods) about one probe per period for the whole mesh,
+    // not one per node (160).
+    expect(checks).toBeGreaterThan(5)
+    expect(checks).toBeLessThan(3 * 10)
     const perNodeMinute = (on.bytes - off.bytes) / 16 / 10
     console.warn(`[seed ${SEED + 1}] 16 whole-mesh nodes, 10 min: ${checks} checks, 0 links; ${(perNodeMinute / 1000).toFixed(2)} KB per node per minute over keepalives alone`)
   }, 120_000)

@@ -1,5 +1,6 @@
 import { BoundedMap } from '../util/bounded-map.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
+import { isNodeId } from '../wire/base58.js'
 import { FLAGS } from '../wire/flags.js'
 import type { MeshPort, MeshProtocol, MessageClaim, ProtocolMessage } from './protocol.js'
 
@@ -11,15 +12,17 @@ import type { MeshPort, MeshProtocol, MessageClaim, ProtocolMessage } from './pr
  * the mesh into parts that each still hold together, nothing in them ever dials across again,
  * and a dial across would fail anyway: its signals cannot reach the other part.
  *
- * Every `reachCheckMs` (± half, so nodes do not act in step) a node with peers asks the network
- * (the signaling server) for a sample of the subnet, picks one node it has no link to, and sends it
- * a routed ping (forward, sub flag 0x03, a nonce) through the mesh. A node that gets one answers
- * with a routed pong (forward, sub 0x04, the same nonce). If no pong comes within
- * `reachTimeoutMs`, the node is not reachable through the mesh: this node links to it directly,
- * its negotiation going through the signaling server. One node at a time; a node that could not be
- * linked is not picked again for 5 checks. In a whole mesh the pong comes back and no link is made.
+ * Every `reachCheckMs` (± half, so nodes do not act in step) a node with peers that has not heard
+ * another node's probe since its last turn asks the network (the signaling server) for a sample
+ * of the subnet, picks one node it has no link to, and floods a probe naming it (broadcast, sub
+ * flag 0x03: target, nonce). Every node of the part hears the probe, and so skips its own next
+ * turn (Trickle's suppression: about one probe per period in each part, whatever its size). The
+ * target answers with a routed pong (forward, sub 0x04, the nonce). If no pong comes within
+ * `reachTimeoutMs`, the target is not in this part: the node links to it directly, its
+ * negotiation going through the signaling server. One probe at a time; a node that could not be
+ * linked is not picked again for 5 turns.
  */
-export const REACH_FLAGS = Object.freeze({ ping: FLAGS.ping, pong: FLAGS.pong })
+export const REACH_FLAGS = Object.freeze({ probe: FLAGS.ping, pong: FLAGS.pong })
 
 /** Checks a node that could not be linked is skipped for. */
 export const REACH_SKIP_CHECKS = 5
@@ -47,21 +50,34 @@ export interface ReachHost {
 }
 
 export interface ReachStats {
-  /** Routed pings sent to check that a node of the subnet is reachable through the mesh. */
+  /** Probes this node flooded to check that a node of the subnet is reachable through the mesh. */
   reachChecks: number
-  /** Links opened because a ping went unanswered: parts of the mesh joined. */
+  /** Links opened because a probe went unanswered: parts of the mesh joined. */
   bridges: number
 }
 
-function decodeNonce(items: unknown[]): number {
-  const [nonce] = items
-  if (items.length !== 1 || typeof nonce !== 'number' || !Number.isSafeInteger(nonce) || nonce < 0) throw new TypeError('a reach check carries one nonce')
-  return nonce
+/** A probe: who should answer, and the nonce to answer with; a pong: the nonce alone. */
+export type ReachMessage = { target: string; nonce: number } | { nonce: number }
+
+function isNonce(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 }
 
-export const REACH_CLAIMS: readonly MessageClaim<number>[] = [
-  { route: 'routed', sub: REACH_FLAGS.ping, decode: decodeNonce, urgent: true },
-  { route: 'routed', sub: REACH_FLAGS.pong, decode: decodeNonce, urgent: true },
+function decodeProbe(items: unknown[]): ReachMessage {
+  const [target, nonce] = items
+  if (items.length !== 2 || !isNodeId(target) || !isNonce(nonce)) throw new TypeError('a reach probe carries a node id and a nonce')
+  return { target, nonce }
+}
+
+function decodePong(items: unknown[]): ReachMessage {
+  const [nonce] = items
+  if (items.length !== 1 || !isNonce(nonce)) throw new TypeError('a reach pong carries one nonce')
+  return { nonce }
+}
+
+export const REACH_CLAIMS: readonly MessageClaim<ReachMessage>[] = [
+  { route: 'broadcast', sub: REACH_FLAGS.probe, decode: decodeProbe, urgent: true },
+  { route: 'routed', sub: REACH_FLAGS.pong, decode: decodePong, urgent: true },
 ]
 
 /**
@@ -73,8 +89,8 @@ export function pickUnlinked(sample: readonly string[], self: string, neighbours
   return open.length === 0 ? undefined : open[Math.floor(random() * open.length)]
 }
 
-/** The reach check as a protocol on the mesh's seam (it claims routed 0x03 and 0x04). */
-export class ReachCheck implements MeshProtocol<number> {
+/** The reach check as a protocol on the mesh's seam (it claims broadcast 0x03 and routed 0x04). */
+export class ReachCheck implements MeshProtocol<ReachMessage> {
   readonly name = 'reach'
   readonly claims = REACH_CLAIMS
   readonly stats: ReachStats = { reachChecks: 0, bridges: 0 }
@@ -85,6 +101,8 @@ export class ReachCheck implements MeshProtocol<number> {
   #pending: { target: string; nonce: number; timer: TimerHandle } | undefined
   /** Nodes that could not be linked → when they may be picked again. */
   readonly #skipped = new BoundedMap<string, number>(MAX_SKIPPED)
+  /** Another node's probe was heard since this node's last turn: skip the next one. */
+  #heard = false
   #stopped = false
 
   constructor(limits: ReachLimits) {
@@ -105,13 +123,15 @@ export class ReachCheck implements MeshProtocol<number> {
     this.#pending = undefined
   }
 
-  onMessage(m: ProtocolMessage<number>): void {
-    if (m.sub === REACH_FLAGS.ping) {
-      if (this.#port !== undefined && !this.#stopped) void this.#port.routed(m.origin, REACH_FLAGS.pong, m.value).catch(() => {})
+  onMessage(m: ProtocolMessage<ReachMessage>): void {
+    const { value } = m
+    if ('target' in value) {
+      this.#heard = true
+      if (this.#port !== undefined && !this.#stopped && value.target === this.#port.id) void this.#port.routed(m.origin, REACH_FLAGS.pong, value.nonce).catch(() => {})
       return
     }
     const pending = this.#pending
-    if (pending === undefined || m.origin !== pending.target || m.value !== pending.nonce) return
+    if (pending === undefined || m.origin !== pending.target || value.nonce !== pending.nonce) return
     this.#host!.clock.clearTimeout(pending.timer)
     this.#pending = undefined
   }
@@ -127,7 +147,9 @@ export class ReachCheck implements MeshProtocol<number> {
     const host = this.#host!
     const port = this.#port!
     try {
-      if (this.#pending !== undefined || port.peers.length === 0) return
+      const heard = this.#heard
+      this.#heard = false
+      if (heard || this.#pending !== undefined || port.peers.length === 0) return
       const sample = await host.discover!()
       if (this.#stopped || this.#pending !== undefined) return
       const now = host.clock.now()
@@ -137,7 +159,7 @@ export class ReachCheck implements MeshProtocol<number> {
       const timer = host.clock.setTimeout(() => this.#unanswered(target, nonce), this.#limits.reachTimeoutMs)
       this.#pending = { target, nonce, timer }
       this.stats.reachChecks++
-      await port.routed(target, REACH_FLAGS.ping, nonce)
+      await port.broadcast(REACH_FLAGS.probe, target, nonce)
     } catch {
       // Discovery failed (the server is offline) or the mesh closed: try again next period.
     } finally {
