@@ -1,7 +1,7 @@
 import type { MeshSocketOptions, SyncSocketOptions } from 'p2p-today'
 
 /** Mesh options the page's URL may set (for tests and experiments; the page shows no control for them). */
-export type MeshTuning = Pick<MeshSocketOptions, 'maxOutgoing' | 'rediscoverMs'>
+export type MeshTuning = Pick<MeshSocketOptions, 'maxOutgoing' | 'rediscoverMs' | 'reachCheckMs'>
 /** Sync table options the page's URL may set, the same way. */
 export type SyncTuning = Pick<SyncSocketOptions, 'persistDelayMs'>
 
@@ -17,15 +17,16 @@ export const FALLBACK_SIGNALING = 'http://127.0.0.1:9000'
 export const FALLBACK_SUBNET = 'demo'
 
 /** URL parameters that set a numeric mesh option (`out` as in the e2e mesh harness). */
-const TUNING = { out: 'maxOutgoing', rediscover: 'rediscoverMs' } as const
+const TUNING = { out: 'maxOutgoing', rediscover: 'rediscoverMs', reach: 'reachCheckMs' } as const
 /** URL parameters that set a numeric sync table option. */
 const SYNC_TUNING = { persist: 'persistDelayMs' } as const
 
 /**
  * `?signal=` else `VITE_P2P_SIGNALING` (set by `npm start`, baked in at build time) else
- * http://127.0.0.1:9000; `?subnet=` else 'demo'; `?out=` (maxOutgoing) and `?rediscover=`
- * (rediscoverMs, in ms) as numbers, which the MeshSocket checks; `?persist=` (persistDelayMs, in
- * ms) for the sync panel, which its SyncSocket checks. Empty values count as absent.
+ * http://127.0.0.1:9000; `?subnet=` else 'demo'; `?out=` (maxOutgoing), `?rediscover=`
+ * (rediscoverMs, in ms) and `?reach=` (reachCheckMs, in ms) as numbers, which the MeshSocket
+ * checks; `?persist=` (persistDelayMs, in ms) for the sync panel, which its SyncSocket checks.
+ * Empty values count as absent.
  */
 export function joinDefaults(search: string, envSignaling: unknown): JoinDefaults {
   const params = new URLSearchParams(search)

@@ -14,6 +14,8 @@ const COUNTERS: readonly [testId: string, label: string, show: (s: MeshStats) =>
   ['stat-bad-frames', 'Bad frames', (s) => String(s.badFrames)],
   ['stat-forged', 'Forged dropped', (s) => String(s.forged)],
   ['stat-rate-limited', 'Rate-limited', (s) => String(s.rateLimited)],
+  ['stat-reach-checks', 'Reach checks', (s) => String(s.reachChecks)],
+  ['stat-bridges', 'Links across a cut', (s) => String(s.bridges)],
 ]
 
 export interface StatsPanel {

@@ -101,6 +101,8 @@ test('two pages join a mesh from the demo, chat both ways, and see each other in
     await expect(page.getByTestId('stat-bad-frames')).toHaveText('0')
     await expect(page.getByTestId('stat-forged')).toHaveText('0')
     await expect(page.getByTestId('stat-rate-limited')).toHaveText('0')
+    await expect(page.getByTestId('stat-bridges')).toHaveText('0') // two pages in one mesh: nothing to join
+    await expect(page.getByTestId('stat-reach-checks')).toHaveText(/^\d+$/)
     await expect(page.getByTestId('stat-compression')).toHaveText(/^\d+\.\d\d$/)
   }
 
