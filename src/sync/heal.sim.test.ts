@@ -134,4 +134,40 @@ describe('a heal', () => {
     await sim.runFor(3_000)
     expect(n.table.size).toBe(partial)
   })
+
+  it('two sides that each stay linked, written apart, converge by the mesh\'s reach checks alone: without them they never do', async () => {
+    // Each side only ever heard of its own nodes (as parts of a mesh cut by a network fault, every
+    // node at maxOutgoing): no connect(), no dial across, nothing but the reach check links them.
+    const run = async (reachCheckMs: number | undefined) => {
+      const sim = new SimNetwork({ seed: SEED + 7, latency: { min: 2, max: 30 }, startTime: START, discovery: true })
+      const options = reachCheckMs === undefined ? {} : { reachCheckMs }
+      const side = async (): Promise<SimSyncNode[]> => {
+        const nodes: SimSyncNode[] = []
+        for (let i = 0; i < 6; i++) nodes.push(await node(sim, sim.random.shuffle(nodes.map((n) => n.id)).slice(0, 3), options))
+        return nodes
+      }
+      const [a, b] = [await side(), await side()]
+      const all = [...a, ...b]
+      await a[0]!.table.update(keys(0, 20, 'a'))
+      await b[0]!.table.update(keys(20, 20, 'b'))
+      await a[1]!.table.set('shared', 'from a')
+      await sim.runFor(1_000)
+      await b[1]!.table.set('shared', 'from b')
+      const want = { ...keys(0, 20, 'a'), ...keys(20, 20, 'b') }
+      const converged = (): boolean => all.every((n) => holds(n, want) && n.table.get('shared') === all[0]!.table.get('shared'))
+      // Ten minutes of virtual time at most, checked every second.
+      for (let t = 0; !converged() && t < 600; t++) await sim.runFor(1_000)
+      const result = { converged: converged(), at: sim.now() - START, shared: all.map((n) => n.table.get('shared')), bridges: all.reduce((s, n) => s + n.table.stats.bridges, 0) }
+      await Promise.all(all.map((n) => n.table.close()))
+      return result
+    }
+    const off = await run(0)
+    expect(off.converged).toBe(false)
+    expect(off.bridges).toBe(0)
+    const on = await run(undefined)
+    expect(on.converged).toBe(true)
+    expect(on.bridges).toBeGreaterThan(0)
+    expect(new Set(on.shared).size).toBe(1) // one winner for the key both sides wrote
+    console.warn(`[seed ${SEED + 7}] two sync sides of 6 written apart converged ${(on.at / 1000).toFixed(0)} s after start through ${on.bridges} link(s) the reach checks made`)
+  }, 120_000)
 })
