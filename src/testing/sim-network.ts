@@ -137,8 +137,8 @@ export class SimNetwork {
     return this.#nodes.get(id)?.alive === true
   }
 
-  /** What a signaling server would answer `from`: up to `n` live nodes other than it, in a random order. */
-  discover(from: string, n = 16): string[] {
+  /** What a signaling server would answer `from`: up to `n` live nodes other than it, in a random order (8: the server's `discoveryLimit`). */
+  discover(from: string, n = 8): string[] {
     const live = [...this.#nodes.values()].filter((node) => node.alive && node.id !== from).map((node) => node.id)
     return this.#discoveryPrng.shuffle(live).slice(0, n)
   }
