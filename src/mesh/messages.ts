@@ -76,7 +76,8 @@ function asId(v: unknown): string | undefined {
   return isId(v) ? v : undefined
 }
 
-function isNonce(v: unknown): v is number {
+/** A nonce (keepalive, reach check): an integer 0 … 2^53 − 1. */
+export function isNonce(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 }
 

@@ -2,6 +2,7 @@ import { BoundedMap } from '../util/bounded-map.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import { isNodeId } from '../wire/base58.js'
 import { FLAGS } from '../wire/flags.js'
+import { isNonce } from './messages.js'
 import type { MeshPort, MeshProtocol, MessageClaim, ProtocolMessage } from './protocol.js'
 
 /**
@@ -58,10 +59,6 @@ export interface ReachStats {
 
 /** A probe: who should answer, and the nonce to answer with; a pong: the nonce alone. */
 export type ReachMessage = { target: string; nonce: number } | { nonce: number }
-
-function isNonce(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-}
 
 function decodeProbe(items: unknown[]): ReachMessage {
   const [target, nonce] = items
