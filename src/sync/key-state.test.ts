@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { EMPTY_KEY, insertWrite, leaseEnd, mergeKeys, resolve, keyStateDigest, type KeyState, type SyncRules } from './key-state.js'
-import type { Write, WriteKind } from './write.js'
+import { writeStatement, type Write, type WriteKind } from './write.js'
 
 const RULES: SyncRules = { leasing: true, leaseMs: 1_000, maxDriftMs: 100, maxHistory: 32 }
 const LWW: SyncRules = { ...RULES, leasing: false }
@@ -53,6 +53,19 @@ describe('sync rules: order independence', () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it("a one-write key's item id is its write's statement (the leaf the signed mode checks); other states hash their own", () => {
+    const one = build([w('set', 10, 'A', 'x')])
+    expect(keyStateDigest('k', one)).toEqual(writeStatement('k', one.log[0]!).subarray(0, 16))
+    expect(keyStateDigest('other', one)).not.toEqual(keyStateDigest('k', one)) // the key is in it
+    const two = build([w('set', 10, 'A', 'x'), w('set', 11, 'A', 'y')])
+    const ids = [keyStateDigest('k', two), ...two.log.map((x) => writeStatement('k', x).subarray(0, 16))]
+    expect(new Set(ids.map((id) => Buffer.from(id).toString('hex'))).size).toBe(3)
+    // Folded to one write after a checkpoint: not the write's statement either.
+    const folded = build([w('set', 10, 'A', 'x'), w('set', 11, 'A', 'y')], { ...RULES, maxHistory: 1 })
+    expect([folded.base !== undefined, folded.log.length]).toEqual([true, 1])
+    expect(keyStateDigest('k', folded)).not.toEqual(writeStatement('k', folded.log[0]!).subarray(0, 16))
   })
 
   it('merging two replicas that each saw part of the writes equals one that saw them all, both ways', () => {

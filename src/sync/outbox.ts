@@ -3,7 +3,7 @@ import type { Hlc } from './hlc.js'
 import { BATCH_FLOOD_BYTES, writeBatches } from './entry-batches.js'
 import { SYNC_FLAGS as F, batchItems } from './messages.js'
 import type { Change, Table } from './table.js'
-import { groupStatement, treeOf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
+import { groupStatement, inGroup, treeOf, writeStatement, type Write, type WriteGroup, type WriteKind } from './write.js'
 import type { WriterKeys } from './writer-keys.js'
 
 /** A local write waiting to be sent, and its caller. */
@@ -117,7 +117,7 @@ export class Outbox {
         })
         if (standing.length === writes.length) {
           this.#host.writers.own(group)
-          grouped = grouped.map(([key, w], index) => [key, { ...w, group, index }])
+          grouped = grouped.map(([key, w], index) => [key, inGroup(w, group, index)])
           sig = [group.sig]
           break
         }

@@ -102,7 +102,7 @@ describe('Persister: snapshot chunks and per-key records', () => {
     keys = await storedKeys(storage)
     expect(persister.compactions).toBe(1)
     expect(count(keys, 'k:')).toBe(0)
-    expect(keys.filter((k) => !k.startsWith('s:') && !k.startsWith('g:'))).toEqual(['hlc'])
+    expect(keys.filter((k) => !k.startsWith('s:') && !k.startsWith('g:'))).toEqual(['hlc', 'ids'])
     expect(count(keys, 'g:')).toBe(WRITERS.length * 4) // the groups the table's writes name, each once
     const chunks = (await storage.loadAll()).filter(([key]) => key.startsWith('s:')).map(([, chunk]) => chunk as Uint8Array)
     expect(keys.filter((k) => k.startsWith('s:')).sort()).toEqual(chunks.map((_, n) => `s:${n}`).sort())
@@ -131,12 +131,12 @@ describe('Persister: snapshot chunks and per-key records', () => {
     expect(batches).toEqual([]) // 99 ms after the first change: nothing written yet
     await clock.advanceAsync(1)
     await persister.flushed()
-    expect(batches).toEqual([5 + 1 + 1]) // five keys, the group keys 1 and 4 name, and the clock: one transaction
+    expect(batches).toEqual([5 + 1 + 1 + 1]) // five keys, the group keys 1 and 4 name, the clock and the id rule: one transaction
     fill(table, persister, 5, 6)
     await persister.flushed() // at once, without the clock moving
-    expect(batches).toEqual([7, 2])
+    expect(batches).toEqual([8, 2])
     await clock.runAllAsync() // and its timer, gone, writes nothing more
-    expect(batches).toEqual([7, 2])
+    expect(batches).toEqual([8, 2])
     // PERSIST_AT_ONCE keys waiting: written in the task's transaction, the delay not awaited.
     fill(table, persister, 6, 6 + PERSIST_AT_ONCE)
     await new Promise((resolve) => setImmediate(resolve)) // the microtasks run; the fake clock does not move
@@ -236,6 +236,31 @@ describe('Persister: snapshot chunks and per-key records', () => {
     expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(source))
   })
 
+  it('ids stored by the earlier rule (no ids record) are made again on restore, and stored by a compaction', async () => {
+    const { storage, persister, table } = await started()
+    fill(table, persister, 0, 40)
+    await persister.close()
+    // As the earlier rule left it: other ids, and no 'ids' record.
+    const records = (await storage.loadAll()).filter(([key]) => key !== 'ids')
+    await storage.clear()
+    await storage.writeBatch({ puts: records.map(([key, r]) => [key, key.startsWith('k:') ? [...(r as unknown[]).slice(0, 3), new Uint8Array(16)] : r]) })
+    const clock = new FakeClock()
+    const again = new Persister(lasting(storage), () => {}, clock)
+    const restored = await again.restore(BOUNDS)
+    expect([restored.rows.length, restored.rows.every(([, , id]) => id === undefined)]).toEqual([40, true])
+    const next = new Table(RULES, 100_000)
+    next.restoreAll(restored.rows)
+    expect(tableRows(next)).toEqual(tableRows(table))
+    again.follow(next)
+    await clock.runAllAsync()
+    await again.flushed()
+    expect(again.compactions).toBe(1)
+    const keys = await storedKeys(storage)
+    expect([count(keys, 'k:'), keys.includes('ids')]).toEqual([0, true])
+    // Now stored under the rule: restored as they are, and they are the table's.
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
+  })
+
   it('records and chunk entries that do not decode are skipped and counted; the rest restores', async () => {
     const { storage, persister, table } = await started()
     fill(table, persister, 0, 300)
@@ -267,7 +292,7 @@ describe('Persister: snapshot chunks and per-key records', () => {
     fill(table2, again, 0, 300, 1, 3)
     await again.close()
     const keys = await storedKeys(storage)
-    expect(keys.filter((k) => !k.startsWith('s:') && !k.startsWith('g:'))).toEqual(['hlc'])
+    expect(keys.filter((k) => !k.startsWith('s:') && !k.startsWith('g:'))).toEqual(['hlc', 'ids'])
     expect(count(keys, 'g:')).toBe(WRITERS.length * 4) // the groups the table's writes name, each once
     const last = await new Persister(lasting(storage), () => {}).restore(BOUNDS)
     expect([last.bad, last.rows.length]).toEqual([0, 301])

@@ -14,6 +14,13 @@ import { decodeGroup, GROUP_PREFIX, groupItems, own, StoredGroups } from './stor
 const KEY_PREFIX = 'k:'
 const CHUNK_PREFIX = 's:'
 const CLOCK = 'hlc'
+/**
+ * The rule the stored item ids were made by (keyStateDigest): 2 since a one-write key's id is its
+ * write's statement. Ids stored under another rule (or none: before this record) are made again
+ * on restore, and the table is compacted to store them.
+ */
+const IDS = 'ids'
+const ID_RULE = 2
 /** A writer's public key (signed mode): to relay its writes after a restart. */
 const PUBLIC_KEY_PREFIX = 'pk:'
 
@@ -85,6 +92,10 @@ export class Persister {
   /** The compaction `follow` found due, in a task of its own (after the restored table is shown). */
   #followTimer: TimerHandle | undefined
   #hlc: Hlc | undefined
+  /** The restored ids were made by another rule (IDS): the next flush compacts, storing them anew. */
+  #staleIds = false
+  /** The IDS record is stored (written with the first batch otherwise). */
+  #idsStored = false
   #strict = false
   /** A flush waits for the delay. */
   #scheduled = false
@@ -124,6 +135,8 @@ export class Persister {
     const keys: Array<[string, Uint8Array]> = []
     let bad = 0
     const records = await this.#storage.loadAll()
+    this.#idsStored = records.some(([key, record]) => key === IDS && record === ID_RULE)
+    const staleIds = records.length > 0 && !this.#idsStored
     // The groups first: stored writes name them.
     for (const [key, record] of records) {
       if (!key.startsWith(GROUP_PREFIX)) continue
@@ -157,7 +170,12 @@ export class Persister {
       }
     }
     for (const row of perKey) byKey.set(row[0], row)
-    return { rows: [...byKey.values()], clock, keys, bad }
+    const rows = [...byKey.values()]
+    if (staleIds && rows.length > 0) {
+      for (const row of rows) row[2] = undefined
+      this.#staleIds = true
+    }
+    return { rows, clock, keys, bad }
   }
 
   /**
@@ -241,7 +259,7 @@ export class Persister {
     if (this.#table === undefined) return false
     let records = this.#perKey.size
     for (const key of this.#dirty.keys()) if (!this.#perKey.has(key)) records++
-    return records > Math.max(COMPACT_MIN, Math.floor(this.#table.total / 4))
+    return this.#staleIds || records > Math.max(COMPACT_MIN, Math.floor(this.#table.total / 4))
   }
 
   async #flush(compact = false): Promise<void> {
@@ -284,13 +302,17 @@ export class Persister {
       }
     }
     if (this.#hlc !== undefined) puts.push([CLOCK, [this.#hlc.ms, this.#hlc.counter]])
+    const idsNew = !this.#idsStored
+    if (idsNew) puts.push([IDS, ID_RULE])
     const durability = this.#strict ? 'strict' : 'relaxed'
     this.#strict = false
     try {
       await this.#storage.writeBatch({ puts, deletes, durability })
       this.flushes++
+      if (idsNew) this.#idsStored = true
       if (compact) {
         this.compactions++
+        this.#staleIds = false
         this.#perKey.clear()
         this.#stray.clear()
         this.#chunks = chunks

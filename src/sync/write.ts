@@ -152,6 +152,16 @@ export function writeStatement(key: string, w: Write): Uint8Array {
   return statement
 }
 
+/** `w` in `group` (at `index`): the same write, so its remembered statement and digest go with it. */
+export function inGroup(w: Write, group: WriteGroup, index = w.index): Write {
+  const out: Write = index === undefined ? { ...w, group } : { ...w, group, index }
+  const statement = statements.get(w)
+  if (statement !== undefined) statements.set(out, statement)
+  const digest = digests.get(w)
+  if (digest !== undefined) digests.set(out, digest)
+  return out
+}
+
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!

@@ -1,7 +1,7 @@
 import type { MeshPort } from '../mesh/protocol.js'
 import type { KeyState } from './key-state.js'
 import { binaryKey, equalBytes } from '../util/bytes.js'
-import { groupStatement, treeOf, writeLeaf, writeStatement, type Write, type WriteGroup } from './write.js'
+import { groupStatement, inGroup, treeOf, writeLeaf, writeStatement, type Write, type WriteGroup } from './write.js'
 
 /** Verified groups remembered (their later writes need no signature check), at most. */
 const GROUPS_KEPT = 4_096
@@ -57,7 +57,7 @@ export class WriterKeys {
     if (!this.#port.signed) return writes
     if (sig === undefined) return undefined
     const group = await this.#verifyGroup({ writer, sig, size: writes.length, tree: treeOf(writes) }, publicKey)
-    return group && writes.map(([key, w], index) => [key, { ...w, group, index }])
+    return group && writes.map(([key, w], index) => [key, inGroup(w, group, index)])
   }
 
   /**
@@ -85,7 +85,7 @@ export class WriterKeys {
         else {
           const g = await groups.get(w.group)
           const leaf = g?.tree.node(0, w.index!)
-          if (g !== undefined && leaf !== undefined && equalBytes(writeLeaf(key, w), leaf)) out = { ...w, group: g }
+          if (g !== undefined && leaf !== undefined && equalBytes(writeLeaf(key, w), leaf)) out = inGroup(w, g)
         }
         if (out === undefined) forged(key, w)
         return out
