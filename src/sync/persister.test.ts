@@ -13,6 +13,8 @@ import { entryItems } from './write-codec.js'
 import { CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, PERSIST_AT_ONCE, Persister, type Restored } from './persister.js'
 import { Table } from './table.js'
 import { GroupTree } from './group-tree.js'
+import { StoredGroups } from './stored-groups.js'
+import { transferColumns } from './transfer.js'
 import { LEAF_BYTES, type Write, type WriteGroup } from './write.js'
 
 const RULES: SyncRules = { leasing: false, leaseMs: 1_000, maxDriftMs: 100, maxHistory: 3 }
@@ -106,9 +108,13 @@ describe('Persister: snapshot chunks and per-key records', () => {
     expect(count(keys, 'g:')).toBe(WRITERS.length * 4) // the groups the table's writes name, each once
     const chunks = (await storage.loadAll()).filter(([key]) => key.startsWith('s:')).map(([, chunk]) => chunk as Uint8Array)
     expect(keys.filter((k) => k.startsWith('s:')).sort()).toEqual(chunks.map((_, n) => `s:${n}`).sort())
-    const entries = chunks.map((c) => unpackArray(c, { maxItems: c.length, maxDepth: 100, maxBytes: c.length }))
-    expect(entries.reduce((n, e) => n + e.length, 0)).toBe(COMPACT_MIN + 1)
-    expect(entries.every((e) => e.length <= CHUNK_ENTRIES)).toBe(true)
+    // Each chunk is [2, columns, ids, sigs]: the keys column holds its entries.
+    const entries = chunks.map((c) => unpackArray(c, { maxItems: c.length, maxDepth: 100, maxBytes: c.length }) as [number, unknown[][], Uint8Array, Uint8Array[]])
+    expect(entries.every(([format, columns, ids]) => format === 2 && ids.length === columns[1]!.length * 16)).toBe(true)
+    expect(entries.reduce((n, [, columns]) => n + columns[1]!.length, 0)).toBe(COMPACT_MIN + 1)
+    expect(entries.every(([, columns]) => columns[1]!.length <= CHUNK_ENTRIES)).toBe(true)
+    // Groups are named by their place in the chunk's list: each of a chunk's groups listed once.
+    for (const [, , , sigs] of entries) expect(new Set(sigs.map((sig) => Buffer.from(sig).toString('hex'))).size).toBe(sigs.length)
     const restored = await new Persister(storage, () => {}).restore(BOUNDS)
     expect(restored.bad).toBe(0)
     expect(byKey(restored)).toEqual(tableRows(table))
@@ -276,10 +282,13 @@ describe('Persister: snapshot chunks and per-key records', () => {
         ['s:98', 'not bytes'],
         ['s:99', Uint8Array.of(0xc1, 0xc1)], // not msgpack
         ['s:100', packArray([[...good, id], ['half', null], 7])], // one good entry, two bad
+        ['s:101', packArray([2, ['not columns'], new Uint8Array(0), []])], // columns: whole or nothing
+        ['s:102', packArray([2, transferColumns([['lost', { base: undefined, log: [writeOf(0, 0)] }]], new StoredGroups()), new Uint8Array(16), [new Uint8Array(3)]])], // a bad signature list
+        ['s:103', packArray([2, transferColumns([['lost too', { base: undefined, log: [writeOf(0, 0)] }]], new StoredGroups()), new Uint8Array(15), []])], // an id short
       ],
     })
     const restored = await new Persister(storage, () => {}).restore(BOUNDS)
-    expect(restored.bad).toBe(8)
+    expect(restored.bad).toBe(11)
     const rows = byKey(restored)
     expect(rows.get('fine')).toEqual({ state: { base: undefined, log: [writeOf(0, 0)] }, id })
     expect(rows.size).toBe(301)

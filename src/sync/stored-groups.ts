@@ -62,6 +62,47 @@ export class StoredGroups implements GroupCodec {
 }
 
 
+/**
+ * The groups of one snapshot chunk in columns: a grouped write names its group's place in the
+ * chunk's list of signatures (`sigs()`), which the stored groups resolve with the write's
+ * writer. Encoding also names the group to `stored`, so that its record is written.
+ */
+export class ChunkGroups implements GroupCodec {
+  readonly #stored: StoredGroups
+  readonly #sigs: Uint8Array[]
+  readonly #places = new Map<string, number>()
+
+  /** `sigs`: a stored chunk's list (decoding); none to start a new one (encoding). */
+  constructor(stored: StoredGroups, sigs: unknown[] = []) {
+    if (!sigs.every((sig) => sig instanceof Uint8Array && sig.length === 64)) throw new TypeError("a chunk's group signatures are 64 bytes each")
+    this.#stored = stored
+    this.#sigs = sigs as Uint8Array[]
+  }
+
+  encode(group: WriteGroup, index: number): unknown {
+    this.#stored.encode(group, index)
+    const record = groupRecord(group.writer, group.sig)
+    let g = this.#places.get(record)
+    if (g === undefined) {
+      g = this.#sigs.push(group.sig) - 1
+      this.#places.set(record, g)
+    }
+    return [g, index]
+  }
+
+  decode(proof: unknown, writer: string): { group: WriteGroup; index: number } {
+    if (!Array.isArray(proof) || proof.length !== 2 || !Number.isInteger(proof[0])) throw new TypeError("a chunk's group reference is [place, index]")
+    const sig = this.#sigs[proof[0] as number]
+    if (sig === undefined) throw new TypeError('a chunk names a group it does not list')
+    return this.#stored.decode([sig, proof[1]], writer)
+  }
+
+  /** The signatures of the groups named so far, by place. */
+  sigs(): Uint8Array[] {
+    return this.#sigs.map((sig) => (sig.byteOffset === 0 && sig.byteLength === sig.buffer.byteLength ? sig : sig.slice()))
+  }
+}
+
 /** `v` with every Uint8Array view of a larger buffer copied out (values are wire values: arrays, plain objects). */
 export function own(v: unknown): unknown {
   if (v instanceof Uint8Array) return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : v.slice()
