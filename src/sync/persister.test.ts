@@ -10,7 +10,7 @@ import { packArray, unpackArray } from '../wire/payload.js'
 import type { P2PError } from '../errors.js'
 import { keyStateDigest, type KeyState, type SyncRules } from './key-state.js'
 import { entryItems } from './write-codec.js'
-import { CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, PERSIST_AT_ONCE, Persister, type Restored } from './persister.js'
+import { APPEND_AT_LEAST, CHUNK_BYTES, CHUNK_ENTRIES, COMPACT_MIN, PERSIST_AT_ONCE, Persister, type Restored } from './persister.js'
 import { Table } from './table.js'
 import { GroupTree } from './group-tree.js'
 import { StoredGroups } from './stored-groups.js'
@@ -58,6 +58,14 @@ function fill(table: Table, persister: Persister, from: number, to: number, writ
   }
 }
 
+/** `fill`, a few keys a batch (fewer than APPEND_AT_LEAST new ones): each key gets a record of its own. */
+async function fillByRecord(table: Table, persister: Persister, from: number, to: number, writes = 1): Promise<void> {
+  for (let i = from; i < to; i += APPEND_AT_LEAST - 1) {
+    fill(table, persister, i, Math.min(to, i + APPEND_AT_LEAST - 1), writes)
+    await persister.flushed()
+  }
+}
+
 /** `storage` as a page's IndexedDB: it outlives a persister's close(). */
 function lasting(storage: MemoryStorage): StorageAdapter {
   return { loadAll: () => storage.loadAll(), writeBatch: (batch) => storage.writeBatch(batch), clear: () => storage.clear(), close: async () => {} }
@@ -95,8 +103,7 @@ function tableRows(table: Table): Map<string, { state: KeyState; id: Uint8Array 
 describe('Persister: snapshot chunks and per-key records', () => {
   it('writes one record per key until the threshold, then the whole table as chunks in one batch', async () => {
     const { storage, persister, table } = await started()
-    fill(table, persister, 0, COMPACT_MIN, 2)
-    await persister.flushed()
+    await fillByRecord(table, persister, 0, COMPACT_MIN, 2)
     let keys = await storedKeys(storage)
     expect([count(keys, 'k:'), count(keys, 's:'), persister.compactions]).toEqual([COMPACT_MIN, 0, 0])
     fill(table, persister, COMPACT_MIN, COMPACT_MIN + 1)
@@ -167,7 +174,7 @@ describe('Persister: snapshot chunks and per-key records', () => {
 
   it('after compaction, restore gives exactly the rows, ids, clock and writers\' keys it gave before', async () => {
     const { storage, persister, table } = await started()
-    fill(table, persister, 0, 400, 3)
+    await fillByRecord(table, persister, 0, 400, 3)
     persister.savePublicKey('A', new Uint8Array(32).fill(1))
     persister.savePublicKey('B', new Uint8Array(32).fill(2))
     await persister.flushed()
@@ -186,8 +193,7 @@ describe('Persister: snapshot chunks and per-key records', () => {
 
   it('per-key records written after a snapshot override it; a later compaction drops chunks past the new count', async () => {
     const { storage, persister, table } = await started()
-    fill(table, persister, 0, COMPACT_MIN + 1)
-    await persister.flushed()
+    await fillByRecord(table, persister, 0, COMPACT_MIN + 1)
     expect(persister.compactions).toBe(1)
     const chunksBefore = count(await storedKeys(storage), 's:')
     fill(table, persister, 0, 40, 2, 5) // newer writes to 40 keys
@@ -264,6 +270,41 @@ describe('Persister: snapshot chunks and per-key records', () => {
     const keys = await storedKeys(storage)
     expect([count(keys, 'k:'), keys.includes('ids')]).toEqual([0, true])
     // Now stored under the rule: restored as they are, and they are the table's.
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
+  })
+
+  it('new keys in one batch (a newcomer, a burst) go in chunks appended to the others; later changes as records over them', async () => {
+    const { storage, persister, table } = await started()
+    fill(table, persister, 0, APPEND_AT_LEAST - 1) // too few: a record each
+    await persister.flushed()
+    expect(count(await storedKeys(storage), 'k:')).toBe(APPEND_AT_LEAST - 1)
+    fill(table, persister, APPEND_AT_LEAST - 1, 3_000, 2) // a newcomer's table: written as it arrives
+    await persister.flushed()
+    let keys = await storedKeys(storage)
+    expect([count(keys, 'k:'), persister.compactions]).toEqual([APPEND_AT_LEAST - 1, 0])
+    expect(count(keys, 's:')).toBeGreaterThanOrEqual(Math.ceil((3_000 - APPEND_AT_LEAST + 1) / CHUNK_ENTRIES))
+    expect(keys.filter((k) => k.startsWith('s:')).sort()).toEqual(keys.filter((k) => k.startsWith('s:')).map((_, n) => `s:${n}`).sort())
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
+    // Keys in a chunk that change again: records, newer than the chunk, whatever the batch's size.
+    fill(table, persister, 100, 300, 1, 7)
+    await persister.flushed()
+    keys = await storedKeys(storage)
+    expect(count(keys, 'k:')).toBe(APPEND_AT_LEAST - 1 + 200)
+    const restored = await new Persister(storage, () => {}).restore(BOUNDS)
+    expect([restored.bad, byKey(restored).get('key 150')!.state.log.at(-1)!.stamp.ms]).toEqual([0, 1_000_000 + 1_500 + 7])
+    expect(byKey(restored)).toEqual(tableRows(table))
+    // A second session appends after the chunks it restored, and a compaction folds them all.
+    const again = new Persister(lasting(storage), () => {})
+    await again.restore(BOUNDS)
+    again.follow(table)
+    fill(table, again, 3_000, 3_500)
+    await again.flushed()
+    keys = await storedKeys(storage)
+    expect(keys.filter((k) => k.startsWith('s:')).sort()).toEqual(keys.filter((k) => k.startsWith('s:')).map((_, n) => `s:${n}`).sort())
+    expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
+    await again.close() // 263 records: compacted
+    keys = await storedKeys(storage)
+    expect([count(keys, 'k:'), again.compactions]).toEqual([0, 1])
     expect(byKey(await new Persister(storage, () => {}).restore(BOUNDS))).toEqual(tableRows(table))
   })
 
@@ -354,9 +395,10 @@ describe('SyncSocket restoring from chunks', () => {
     await a.table.update(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`key ${i}`, { i, text: `value ${i}` }])))
     await a.table.delete('key 7')
     expect(await sim.runUntil(() => b.table.size === 299 && b.table.has('key 299') && !b.table.has('key 7'))).toBe(true)
-    await b.table.close() // 300 per-key records: compacted on close
+    await b.table.close()
+    // The 300 new keys came in one batch: stored as chunks; the delete after it as a record.
     const records = await [...disk.stores.values()][0]!.loadAll()
-    expect(records.filter(([key]) => key.startsWith('k:'))).toEqual([])
+    expect(records.filter(([key]) => key.startsWith('k:')).map(([key]) => key)).toEqual(['k:key 7'])
     expect(records.filter(([key]) => key.startsWith('s:')).length).toBeGreaterThan(0)
 
     const again = await simSyncNode(sim, [a.id], OPTIONS, { storage: disk.storage, identity: b.identity })
@@ -432,8 +474,7 @@ describe('SyncSocket restoring from chunks', () => {
     const again = new Persister(lasting(storage), () => {})
     await again.restore(BOUNDS)
     again.follow(table)
-    fill(table, again, 0, COMPACT_MIN + 1) // past the threshold: the next flush compacts
-    await again.flushed()
+    await fillByRecord(table, again, 0, COMPACT_MIN + 1) // past the threshold: a flush compacts
     expect(again.compactions).toBe(1)
     records = (await storage.loadAll()).filter(([k]) => k.startsWith('g:'))
     const sigs = records.map(([, r]) => (r as unknown[])[1] as Uint8Array)

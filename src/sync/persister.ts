@@ -38,6 +38,12 @@ export const COMPACT_ON_CLOSE = 256
  * than in one long transaction that would hold the page up later.
  */
 export const PERSIST_AT_ONCE = 256
+/**
+ * Keys never stored before, written in one batch: this many or more go in new snapshot chunks
+ * (appended after the others) rather than as a record each. A newcomer's table or a burst then
+ * costs a few byte records, not thousands of records and the compactions they would cause.
+ */
+export const APPEND_AT_LEAST = 64
 
 /** Bytes of a key's anti-entropy item id (table.ts Item, keyStateDigest). */
 const ID_BYTES = 16
@@ -66,7 +72,8 @@ interface Dirty {
 
 /**
  * Writes the table to storage in batches: keys changed within one task go out in one
- * transaction (not one per key), as one record each, relaxed durability for table data and
+ * transaction (not one per key), as one record each (many new keys at once: as new snapshot
+ * chunks, APPEND_AT_LEAST), relaxed durability for table data and
  * strict for a batch that holds this node's own writes (its leases). Once the per-key records
  * pass a threshold (and on close, if worthwhile) the whole table is written as snapshot chunks
  * instead, and every per-key record deleted, in one transaction: a restart then reads a few
@@ -83,6 +90,8 @@ export class Persister {
   readonly #perKey = new Set<string>()
   /** Snapshot chunks in storage: 's:0' … 's:<chunks - 1>'. */
   #chunks = 0
+  /** Keys that are in a stored chunk (a key is in one chunk at most; its 'k:' record, if any, is newer). */
+  #inChunks = new Set<string>()
   /** Stored keys of the chunk prefix that are not 's:<n>' (skipped; deleted by the next compaction). */
   readonly #stray = new Set<string>()
   #table: PersistedTable | undefined
@@ -170,6 +179,7 @@ export class Persister {
         bad++
       }
     }
+    for (const key of byKey.keys()) this.#inChunks.add(key)
     for (const row of perKey) byKey.set(row[0], row)
     const rows = [...byKey.values()]
     if (staleIds && rows.length > 0) {
@@ -259,8 +269,15 @@ export class Persister {
   #compactionDue(): boolean {
     if (this.#table === undefined) return false
     let records = this.#perKey.size
-    for (const key of this.#dirty.keys()) if (!this.#perKey.has(key)) records++
-    return this.#staleIds || records > Math.max(COMPACT_MIN, Math.floor(this.#table.total / 4))
+    let fresh = 0
+    for (const key of this.#dirty.keys()) {
+      if (this.#perKey.has(key)) continue
+      if (this.#inChunks.has(key)) records++
+      else fresh++
+    }
+    if (fresh < APPEND_AT_LEAST) records += fresh
+    const total = this.#table.total
+    return this.#staleIds || records > Math.max(COMPACT_MIN, Math.floor(total / 4)) || this.#chunks > 2 * Math.ceil(total / CHUNK_ENTRIES) + 8
   }
 
   async #flush(compact = false): Promise<void> {
@@ -274,8 +291,10 @@ export class Persister {
     if (compact) {
       // The table as it is now: every dirty key's state included.
       this.#groups.take()
-      const encoded = snapshotChunks(this.#table!, this.#groups)
+      const inChunks = new Set<string>()
+      const encoded = encodeChunks(rowsOf(this.#table!, inChunks), this.#groups)
       chunks = encoded.length
+      this.#inChunks = inChunks
       encoded.forEach((chunk, n) => puts.push([CHUNK_PREFIX + n, chunk]))
       for (let n = chunks; n < this.#chunks; n++) deletes.push(CHUNK_PREFIX + n)
       for (const key of this.#perKey) deletes.push(KEY_PREFIX + key)
@@ -287,6 +306,17 @@ export class Persister {
       for (const record of this.#storedGroups.keys()) if (!named.has(record)) deletes.push(record)
       this.#storedGroups = new Map([...named].map(([record, g]) => [record, g.tree.nodeCount]))
     } else {
+      const fresh: Array<[string, KeyState, Uint8Array]> = []
+      for (const [key, { state, id }] of this.#dirty) if (!this.#perKey.has(key) && !this.#inChunks.has(key)) fresh.push([key, state, id])
+      if (fresh.length >= APPEND_AT_LEAST) {
+        const encoded = encodeChunks(fresh, this.#groups)
+        encoded.forEach((chunk, n) => puts.push([CHUNK_PREFIX + (chunks + n), chunk]))
+        chunks += encoded.length
+        for (const [key] of fresh) {
+          this.#dirty.delete(key)
+          this.#inChunks.add(key)
+        }
+      }
       for (const [key, { state, id }] of this.#dirty) {
         puts.push([KEY_PREFIX + key, storedItems(key, state, id, this.#groups)])
         if (puts.length >= MAX_ENTRIES * 8) break
@@ -311,12 +341,12 @@ export class Persister {
       await this.#storage.writeBatch({ puts, deletes, durability })
       this.flushes++
       if (idsNew) this.#idsStored = true
+      this.#chunks = chunks
       if (compact) {
         this.compactions++
         this.#staleIds = false
         this.#perKey.clear()
         this.#stray.clear()
-        this.#chunks = chunks
       }
     } catch (err: unknown) {
       this.#failed = true
@@ -377,6 +407,14 @@ function decodeChunk(record: unknown, bounds: Bounds, rows: Map<string, Restored
   return bad
 }
 
+/** The table's rows as [key, state, id], each key added to `keys`. */
+function* rowsOf(table: PersistedTable, keys: Set<string>): Generator<[string, KeyState, Uint8Array]> {
+  for (const [key, row] of table.rows()) {
+    keys.add(key)
+    yield [key, row.state, row.item.id]
+  }
+}
+
 /**
  * Rows as chunks of columns: CHUNK_ENTRIES at most, closed past about CHUNK_BYTES (counting 24
  * bytes a write at least, so a chunk holds far fewer than the MAX_TRANSFER_WRITES writes one set
@@ -385,7 +423,7 @@ function decodeChunk(record: unknown, bounds: Bounds, rows: Map<string, Restored
  * 10,000 grouped keys is about half the bytes it was as rows (each write carried its writer's id
  * and its group's 64-byte signature), and faster both to write and to read back.
  */
-function snapshotChunks(table: PersistedTable, groups: StoredGroups): Uint8Array[] {
+function encodeChunks(source: Iterable<[string, KeyState, Uint8Array]>, groups: StoredGroups): Uint8Array[] {
   const chunks: Uint8Array[] = []
   let rows: Array<[string, KeyState]> = []
   let ids: Uint8Array[] = []
@@ -398,10 +436,10 @@ function snapshotChunks(table: PersistedTable, groups: StoredGroups): Uint8Array
     chunks.push(packArray([CHUNK_COLUMNS, columns, joined, local.sigs()]))
     ;[rows, ids, bytes] = [[], [], 0]
   }
-  for (const [key, row] of table.rows()) {
-    rows.push([key, row.state])
-    ids.push(row.item.id)
-    bytes += key.length + roughBytes(row.state.log.map((w) => w.value)) + 24 * (row.state.log.length + 1)
+  for (const [key, state, id] of source) {
+    rows.push([key, state])
+    ids.push(id)
+    bytes += key.length + roughBytes(state.log.map((w) => w.value)) + 24 * (state.log.length + 1)
     if (rows.length >= CHUNK_ENTRIES || bytes >= CHUNK_BYTES) close()
   }
   if (rows.length > 0) close()
