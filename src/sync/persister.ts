@@ -1,12 +1,13 @@
 import { P2PError, StorageError } from '../errors.js'
 import type { StorageAdapter } from '../storage/adapter.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
-import { packArray, unpackArray } from '../wire/payload.js'
 import type { Hlc } from './hlc.js'
 import type { KeyState } from './key-state.js'
-import { decodeEntry, entryItems, MAX_ENTRIES, stamp, type Bounds, type GroupCodec } from './write-codec.js'
-import { ChunkGroups, decodeGroup, GROUP_PREFIX, groupItems, own, StoredGroups } from './stored-groups.js'
-import { decodeColumns, transferColumns } from './transfer.js'
+import { MAX_ENTRIES, stamp, type Bounds } from './write-codec.js'
+import { decodeGroup, GROUP_PREFIX, groupItems, StoredGroups } from './stored-groups.js'
+import { CHUNK_ENTRIES, decodeChunk, decodeStored, encodeChunks, storedItems, type RestoredRow } from './stored-records.js'
+
+export { CHUNK_BYTES, CHUNK_ENTRIES, type RestoredRow } from './stored-records.js'
 
 /**
  * Storage keys (docs/protocol.md, "Persistence"): the table as snapshot chunks, one record per key
@@ -25,9 +26,6 @@ const ID_RULE = 2
 /** A writer's public key (signed mode): to relay its writes after a restart. */
 const PUBLIC_KEY_PREFIX = 'pk:'
 
-/** A snapshot chunk holds at most this many entries, and stops growing past this many bytes. */
-export const CHUNK_ENTRIES = 256
-export const CHUNK_BYTES = 32_768
 /** The table is compacted into chunks once more per-key records than max(this, a quarter of its keys) are stored. */
 export const COMPACT_MIN = 1_024
 /** …and on close, once at least this many are. */
@@ -45,11 +43,7 @@ export const PERSIST_AT_ONCE = 256
  */
 export const APPEND_AT_LEAST = 64
 
-/** Bytes of a key's anti-entropy item id (table.ts Item, keyStateDigest). */
-const ID_BYTES = 16
 
-/** A restored key: its state and stored item id (undefined in records written before ids were). */
-export type RestoredRow = [key: string, state: KeyState, id: Uint8Array | undefined]
 
 export interface Restored {
   rows: RestoredRow[]
@@ -357,108 +351,10 @@ export class Persister {
   }
 }
 
-/** A key as stored: the entry as transferred (a grouped write's proof: [group's sig, index]), then its item id. */
-function storedItems(key: string, state: KeyState, id: Uint8Array, groups: StoredGroups): unknown[] {
-  // Structured clone copies a view's whole buffer: a signature decoded from a frame or a chunk is
-  // a view into it, so it is copied out, to store its own bytes only.
-  return own([...entryItems(key, state, groups), id]) as unknown[]
-}
-
-/** One stored entry, [key, checkpoint | nil, [write, ...], id?] (records written before ids had none). */
-function decodeStored(e: unknown, bounds: Bounds, groups: GroupCodec): RestoredRow {
-  if (Array.isArray(e) && e.length === 4) {
-    const id: unknown = e[3]
-    if (!(id instanceof Uint8Array) || id.length !== ID_BYTES) throw new TypeError('a stored entry ends with its 16-byte item id')
-    return [...decodeEntry(e.slice(0, 3), bounds, groups), id]
-  }
-  return [...decodeEntry(e, bounds, groups), undefined]
-}
-
-/** The first item of a chunk in columns (CHUNK_COLUMNS); a chunk of rows starts with an entry, an array. */
-const CHUNK_COLUMNS = 2
-
-/**
- * Adds a chunk's entries to `rows`; returns how many did not decode. A chunk is either
- * `[2, columns, ids, sigs]` (the columns of a state transfer, transfer.ts; `ids` the entries'
- * item ids end to end, 16 bytes each; `sigs` the signatures of the groups its grouped writes
- * name, a write's group place indexing them) or, as older versions wrote, an array of stored
- * entries. A chunk of columns decodes whole or not at all (counted as one).
- */
-function decodeChunk(record: unknown, bounds: Bounds, rows: Map<string, RestoredRow>, groups: StoredGroups): number {
-  if (!(record instanceof Uint8Array)) throw new TypeError('a snapshot chunk is bytes')
-  const entries = unpackArray(record, { maxItems: record.length, maxDepth: 1_000, maxBytes: record.length })
-  if (entries[0] === CHUNK_COLUMNS) {
-    const [, columns, ids, sigs] = entries
-    if (entries.length !== 4 || !(ids instanceof Uint8Array) || !Array.isArray(sigs)) throw new TypeError('a chunk is [2, columns, ids, sigs]')
-    const decoded = decodeColumns(columns, bounds, new ChunkGroups(groups, sigs))
-    if (ids.length !== decoded.length * ID_BYTES) throw new TypeError('a chunk holds an id per entry')
-    decoded.forEach(([key, state], e) => rows.set(key, [key, state, ids.subarray(e * ID_BYTES, (e + 1) * ID_BYTES)]))
-    return 0
-  }
-  let bad = 0
-  for (const e of entries) {
-    try {
-      const row = decodeStored(e, bounds, groups)
-      rows.set(row[0], row)
-    } catch {
-      bad++
-    }
-  }
-  return bad
-}
-
 /** The table's rows as [key, state, id], each key added to `keys`. */
 function* rowsOf(table: PersistedTable, keys: Set<string>): Generator<[string, KeyState, Uint8Array]> {
   for (const [key, row] of table.rows()) {
     keys.add(key)
     yield [key, row.state, row.item.id]
   }
-}
-
-/**
- * Rows as chunks of columns: CHUNK_ENTRIES at most, closed past about CHUNK_BYTES (counting 24
- * bytes a write at least, so a chunk holds far fewer than the MAX_TRANSFER_WRITES writes one set
- * of columns may hold). Columns, as a state transfer sends them, because a
- * write then costs no array of its own and its writer and group are places in a list: a table of
- * 10,000 grouped keys is about half the bytes it was as rows (each write carried its writer's id
- * and its group's 64-byte signature), and faster both to write and to read back.
- */
-function encodeChunks(source: Iterable<[string, KeyState, Uint8Array]>, groups: StoredGroups): Uint8Array[] {
-  const chunks: Uint8Array[] = []
-  let rows: Array<[string, KeyState]> = []
-  let ids: Uint8Array[] = []
-  let bytes = 0
-  const close = (): void => {
-    const local = new ChunkGroups(groups)
-    const columns = transferColumns(rows, local)
-    const joined = new Uint8Array(ids.length * ID_BYTES)
-    ids.forEach((id, e) => joined.set(id, e * ID_BYTES))
-    chunks.push(packArray([CHUNK_COLUMNS, columns, joined, local.sigs()]))
-    ;[rows, ids, bytes] = [[], [], 0]
-  }
-  for (const [key, state, id] of source) {
-    rows.push([key, state])
-    ids.push(id)
-    bytes += key.length + roughBytes(state.log.map((w) => w.value)) + 24 * (state.log.length + 1)
-    if (rows.length >= CHUNK_ENTRIES || bytes >= CHUNK_BYTES) close()
-  }
-  if (rows.length > 0) close()
-  return chunks
-}
-
-/** About the msgpack size of a stored entry, without encoding it (one encoding a chunk is much cheaper than one an entry). */
-function roughBytes(v: unknown): number {
-  if (typeof v === 'string') return v.length + 5 // exact for ASCII
-  if (v instanceof Uint8Array) return v.length + 5
-  if (Array.isArray(v)) {
-    let n = 3
-    for (const x of v) n += roughBytes(x)
-    return n
-  }
-  if (typeof v === 'object' && v !== null) {
-    let n = 3
-    for (const [k, x] of Object.entries(v)) n += k.length + 1 + roughBytes(x)
-    return n
-  }
-  return typeof v === 'number' ? 5 : 1
 }
