@@ -259,24 +259,25 @@ export class Persister {
     await this.#storage.close().catch(() => {})
   }
 
-  /** Whether the per-key records, with those about to be written, are past the threshold. */
-  #compactionDue(): boolean {
+  /** The keys waiting to be written that have no stored record (`APPEND_AT_LEAST` of them go in new chunks). */
+  #freshKeys(): string[] {
+    return [...this.#dirty.keys()].filter((key) => !this.#perKey.has(key) && !this.#inChunks.has(key))
+  }
+
+  /** Whether the per-key records, with those about to be written (`fresh`: as #freshKeys), are past the threshold. */
+  #compactionDue(fresh = this.#freshKeys()): boolean {
     if (this.#table === undefined) return false
     let records = this.#perKey.size
-    let fresh = 0
-    for (const key of this.#dirty.keys()) {
-      if (this.#perKey.has(key)) continue
-      if (this.#inChunks.has(key)) records++
-      else fresh++
-    }
-    if (fresh < APPEND_AT_LEAST) records += fresh
+    for (const key of this.#dirty.keys()) if (!this.#perKey.has(key)) records++
+    if (fresh.length >= APPEND_AT_LEAST) records -= fresh.length
     const total = this.#table.total
     return this.#staleIds || records > Math.max(COMPACT_MIN, Math.floor(total / 4)) || this.#chunks > 2 * Math.ceil(total / CHUNK_ENTRIES) + 8
   }
 
   async #flush(compact = false): Promise<void> {
     if (this.#failed) return
-    compact ||= this.#compactionDue()
+    const fresh = this.#freshKeys()
+    compact ||= this.#compactionDue(fresh)
     if (!compact && this.#dirty.size === 0 && this.#extra.size === 0) return
     const puts: Array<[string, unknown]> = [...this.#extra]
     this.#extra.clear()
@@ -300,13 +301,15 @@ export class Persister {
       for (const record of this.#storedGroups.keys()) if (!named.has(record)) deletes.push(record)
       this.#storedGroups = new Map([...named].map(([record, g]) => [record, g.tree.nodeCount]))
     } else {
-      const fresh: Array<[string, KeyState, Uint8Array]> = []
-      for (const [key, { state, id }] of this.#dirty) if (!this.#perKey.has(key) && !this.#inChunks.has(key)) fresh.push([key, state, id])
       if (fresh.length >= APPEND_AT_LEAST) {
-        const encoded = encodeChunks(fresh, this.#groups)
+        const rows = fresh.map((key): [string, KeyState, Uint8Array] => {
+          const { state, id } = this.#dirty.get(key)!
+          return [key, state, id]
+        })
+        const encoded = encodeChunks(rows, this.#groups)
         encoded.forEach((chunk, n) => puts.push([CHUNK_PREFIX + (chunks + n), chunk]))
         chunks += encoded.length
-        for (const [key] of fresh) {
+        for (const key of fresh) {
           this.#dirty.delete(key)
           this.#inChunks.add(key)
         }

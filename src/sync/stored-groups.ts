@@ -70,7 +70,7 @@ export class StoredGroups implements GroupCodec {
 export class ChunkGroups implements GroupCodec {
   readonly #stored: StoredGroups
   readonly #sigs: Uint8Array[]
-  readonly #places = new Map<string, number>()
+  readonly #places = new Map<WriteGroup, number>()
 
   /** `sigs`: a stored chunk's list (decoding); none to start a new one (encoding). */
   constructor(stored: StoredGroups, sigs: unknown[] = []) {
@@ -81,11 +81,10 @@ export class ChunkGroups implements GroupCodec {
 
   encode(group: WriteGroup, index: number): unknown {
     this.#stored.encode(group, index)
-    const record = groupRecord(group.writer, group.sig)
-    let g = this.#places.get(record)
+    let g = this.#places.get(group)
     if (g === undefined) {
       g = this.#sigs.push(group.sig) - 1
-      this.#places.set(record, g)
+      this.#places.set(group, g)
     }
     return [g, index]
   }
@@ -97,9 +96,9 @@ export class ChunkGroups implements GroupCodec {
     return this.#stored.decode([sig, proof[1]], writer)
   }
 
-  /** The signatures of the groups named so far, by place. */
-  sigs(): Uint8Array[] {
-    return this.#sigs.map((sig) => (sig.byteOffset === 0 && sig.byteLength === sig.buffer.byteLength ? sig : sig.slice()))
+  /** The signatures of the groups named so far, by place (msgpack copies their bytes: views are fine). */
+  sigs(): readonly Uint8Array[] {
+    return this.#sigs
   }
 }
 
